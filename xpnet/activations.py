@@ -1,0 +1,156 @@
+"""Activation functions and their derivatives, written once against the array API.
+
+Each activation is a pair of functions:
+
+* ``forward(z) -> a``
+* ``backward(da, z, a) -> dz``: the vector-Jacobian product, i.e. the
+  gradient with respect to the pre-activation ``z`` given the gradient ``da``
+  with respect to the activation ``a`` (both ``z`` and ``a`` are passed so
+  each derivative uses whichever is cheaper and more accurate).
+
+For elementwise activations ``backward`` is ``da * f'(z)``; softmax, which is
+not elementwise, uses ``a * (da - sum(da * a))`` along each row.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from array_api_compat import array_namespace
+
+from .errors import InvalidArgumentError, InvalidTypeError
+
+__all__ = [
+    "Activation",
+    "ACTIVATIONS",
+    "get_activation",
+    "identity",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "softmax",
+    "LEAKY_RELU_SLOPE",
+]
+
+#: Slope of leaky ReLU for negative inputs (PyTorch's default).
+LEAKY_RELU_SLOPE = 0.01
+
+
+class Activation(NamedTuple):
+    """An activation: its name, ``forward(z)`` and ``backward(da, z, a)``."""
+
+    name: str
+    forward: Callable[[Any], Any]
+    backward: Callable[[Any, Any, Any], Any]
+
+
+# -- identity --------------------------------------------------------------
+def identity(z):
+    """Return ``z`` unchanged."""
+    return z
+
+
+def _identity_backward(da, z, a):
+    return da
+
+
+# -- sigmoid ---------------------------------------------------------------
+def sigmoid(z):
+    """Logistic sigmoid ``1 / (1 + exp(-z))``, without overflow for any ``z``.
+
+    ``exp`` is only ever taken of ``-|z|``, so large logits of either sign
+    give exactly 0 or 1 instead of a warning and NaN.
+    """
+    xp = array_namespace(z)
+    e = xp.exp(-xp.abs(z))  # in (0, 1]
+    return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _sigmoid_backward(da, z, a):
+    return da * a * (1.0 - a)
+
+
+# -- tanh ------------------------------------------------------------------
+def tanh(z):
+    """Hyperbolic tangent."""
+    return array_namespace(z).tanh(z)
+
+
+def _tanh_backward(da, z, a):
+    return da * (1.0 - a * a)
+
+
+# -- relu ------------------------------------------------------------------
+def relu(z):
+    """Rectified linear unit ``max(z, 0)``."""
+    xp = array_namespace(z)
+    return xp.where(z > 0, z, xp.zeros_like(z))
+
+
+def _relu_backward(da, z, a):
+    xp = array_namespace(da)
+    return xp.where(z > 0, da, xp.zeros_like(da))
+
+
+# -- leaky relu --------------------------------------------------------------
+def leaky_relu(z):
+    """Leaky ReLU: ``z`` for ``z > 0``, ``0.01 * z`` otherwise."""
+    xp = array_namespace(z)
+    return xp.where(z > 0, z, LEAKY_RELU_SLOPE * z)
+
+
+def _leaky_relu_backward(da, z, a):
+    xp = array_namespace(da)
+    return xp.where(z > 0, da, LEAKY_RELU_SLOPE * da)
+
+
+# -- softmax -----------------------------------------------------------------
+def softmax(z):
+    """Row-wise softmax, stable for any logits (the row maximum is subtracted first)."""
+    xp = array_namespace(z)
+    e = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
+    return e / xp.sum(e, axis=-1, keepdims=True)
+
+
+def _softmax_backward(da, z, a):
+    xp = array_namespace(da)
+    return a * (da - xp.sum(da * a, axis=-1, keepdims=True))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    act.name: act
+    for act in (
+        Activation("identity", identity, _identity_backward),
+        Activation("sigmoid", sigmoid, _sigmoid_backward),
+        Activation("tanh", tanh, _tanh_backward),
+        Activation("relu", relu, _relu_backward),
+        Activation("leaky_relu", leaky_relu, _leaky_relu_backward),
+        Activation("softmax", softmax, _softmax_backward),
+    )
+}
+_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid"}
+
+
+def get_activation(spec: str | Activation, argument: str = "activation") -> Activation:
+    """Look up an activation by name (or pass an :class:`Activation` through).
+
+    Raises
+    ------
+    InvalidArgumentError
+        For an unknown name; the message lists the valid ones.
+    """
+    if isinstance(spec, Activation):
+        return spec
+    if not isinstance(spec, str):
+        raise InvalidTypeError(
+            f"{argument} must be an activation name ({', '.join(ACTIVATIONS)}); "
+            f"got {type(spec).__name__} {spec!r}"
+        )
+    key = spec.lower().replace("-", "_")
+    key = _ALIASES.get(key, key)
+    if key not in ACTIVATIONS:
+        raise InvalidArgumentError(
+            f"unknown {argument} {spec!r}; expected one of {', '.join(ACTIVATIONS)}"
+        )
+    return ACTIVATIONS[key]

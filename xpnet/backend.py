@@ -1,0 +1,371 @@
+"""Array backends: the only module that knows NumPy, CuPy, PyTorch or JAX by name.
+
+Everything else in xpnet receives a namespace ``xp`` (from
+``array_api_compat.array_namespace``) and writes its math once against the
+Python array API standard. This module
+
+* turns a backend spec (a name such as ``"cupy"``, a namespace module, or
+  ``None`` to infer it from arrays) into a :class:`Backend`,
+* moves arrays between the host and the backend, explicitly and once,
+* synchronizes a device (for timing),
+* and hands out the host random generator every random draw comes from, so
+  that one seed gives the same numbers on every backend.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from .errors import BackendMismatchError, BackendUnavailableError, InvalidArgumentError
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "get_backend",
+    "backend_of",
+    "available_backends",
+    "to_numpy",
+    "host_rng",
+]
+
+#: Names accepted by ``backend=``, in the order xpnet prefers them.
+BACKENDS = ("numpy", "cupy", "array_api_strict", "torch", "jax")
+
+_INSTALL_HINTS = {
+    "numpy": "pip install numpy",
+    "cupy": "pip install 'xpnet[cuda12]' (CUDA 12) or 'xpnet[cuda13]' (CUDA 13)",
+    "array_api_strict": "pip install array-api-strict",
+    "torch": "pip install torch",
+    "jax": "pip install jax",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Backend:
+    """An array library (and device) that xpnet computes on.
+
+    Attributes
+    ----------
+    name : str
+        ``"numpy"``, ``"cupy"``, ``"array_api_strict"``, ``"torch"``, ``"jax"``,
+        or the module name of another array-API namespace.
+    xp : module
+        The array-API namespace used by the math code.
+    device : object or None
+        Where new arrays are placed (``None``: the library's default).
+    """
+
+    name: str
+    xp: Any
+    device: Any = None
+
+    def __repr__(self) -> str:
+        dev = "" if self.device is None else f", device={self.device!r}"
+        return f"Backend({self.name!r}{dev})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Backend):
+            return NotImplemented
+        return self.name == other.name and str(self.device) == str(other.device)
+
+    def __hash__(self) -> int:
+        return hash((self.name, str(self.device)))
+
+    # -- moving data ------------------------------------------------------
+    def asarray(self, x: Any, dtype: Any = None) -> Any:
+        """Return ``x`` as an array of this backend (one explicit transfer).
+
+        ``x`` may be a NumPy array, a Python sequence or scalar, an array of
+        this backend (returned as is, cast to ``dtype`` when given) or an
+        array of another backend, which is moved through the host once.
+        """
+        if _is_array(x) and not _is_numpy_array(x):
+            src = backend_of(x)
+            if src != self:
+                x = to_numpy(x)
+            elif dtype is None or x.dtype == dtype:
+                return x
+            else:
+                return self.xp.astype(x, dtype)
+        host = np.asarray(x)
+        if dtype is not None:
+            host = host.astype(dtype_name(dtype), copy=False)
+        if self.name == "numpy":
+            return host
+        if self.device is None:
+            return self.xp.asarray(host)
+        return self.xp.asarray(host, device=self.device)
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        """Copy a backend array to a NumPy array (a device->host transfer)."""
+        return to_numpy(a)
+
+    def synchronize(self) -> None:
+        """Wait until all queued work on this backend's device is done."""
+        if self.name == "cupy":
+            import cupy
+
+            cupy.cuda.get_current_stream().synchronize()
+        elif self.name == "torch":
+            import torch
+
+            dev = torch.device(self.device) if self.device is not None else None
+            if dev is not None and dev.type == "cuda":
+                torch.cuda.synchronize(dev)
+
+    def dtype(self, dtype: Any) -> Any:
+        """Resolve ``"float32"``/``"float64"`` (or a dtype object) to this backend's dtype."""
+        return resolve_dtype(self.xp, dtype, backend_name=self.name)
+
+
+def _is_array(x: Any) -> bool:
+    return array_api_compat.is_array_api_obj(x) and not isinstance(x, (int, float, complex, bool))
+
+
+def _is_numpy_array(x: Any) -> bool:
+    return isinstance(x, (np.ndarray, np.generic))
+
+
+def dtype_name(dtype: Any) -> str:
+    """The standard name (``"float32"``, ``"int64"``, ...) of any library's dtype object or name."""
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        pass
+    text = str(dtype)
+    for name in ("bfloat16", "float16", "float32", "float64", "complex64", "complex128",
+                 "int8", "int16", "int32", "int64", "uint8", "bool"):
+        if text.endswith(name) or f"{name}'" in text or f".{name}" in text:
+            return name
+    return text
+
+
+def resolve_dtype(xp: Any, dtype: Any, backend_name: str = "") -> Any:
+    """Map a dtype spec (``"float32"``, ``"float64"``, or a dtype object) to ``xp``'s dtype.
+
+    Raises
+    ------
+    InvalidArgumentError
+        If the dtype is not ``float32`` or ``float64``.
+    """
+    name = dtype_name(dtype)
+    if name not in ("float32", "float64"):
+        raise InvalidArgumentError(
+            f"dtype must be a floating dtype, 'float32' or 'float64'; got {dtype!r}"
+        )
+    if backend_name == "jax" and name == "float64":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            raise InvalidArgumentError(
+                "dtype='float64' on the jax backend needs 64-bit mode: call "
+                "jax.config.update('jax_enable_x64', True) first, or use dtype='float32'"
+            )
+    return getattr(xp, name)
+
+
+# -- selecting a backend ---------------------------------------------------
+def _import(module: str, backend: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"backend {backend!r} needs {module!r}, which is not installed "
+            f"({exc}); install it with: {_INSTALL_HINTS[backend]}"
+        ) from None
+
+
+def _cupy_backend() -> Backend:
+    cupy = _import("cupy", "cupy")
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDARuntimeError, missing driver libraries, ...
+        raise BackendUnavailableError(
+            "backend 'cupy' needs a CUDA GPU, but CuPy found none "
+            f"({type(exc).__name__}: {exc}); use backend='numpy' on this machine, "
+            "or install the CuPy build matching your driver: "
+            + _INSTALL_HINTS["cupy"]
+        ) from None
+    if count < 1:
+        raise BackendUnavailableError(
+            "backend 'cupy' needs a CUDA GPU, but no CUDA device is visible; "
+            "use backend='numpy' on this machine"
+        )
+    xp = _import("array_api_compat.cupy", "cupy")
+    return Backend("cupy", xp, None)
+
+
+def _torch_backend(device: str | None) -> Backend:
+    torch = _import("torch", "torch")
+    xp = importlib.import_module("array_api_compat.torch")
+    dev = torch.device(device if device else "cpu")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise BackendUnavailableError(
+            "backend 'torch:cuda' needs a CUDA GPU visible to PyTorch, and none is; "
+            "use backend='torch' (CPU) or install a CUDA build of PyTorch"
+        )
+    return Backend("torch", xp, dev)
+
+
+def _backend_from_name(spec: str) -> Backend:
+    name, _, device = spec.strip().partition(":")
+    name = name.lower().replace("-", "_")
+    if name == "torch":
+        return _torch_backend(device or None)
+    if device:
+        raise InvalidArgumentError(
+            f"backend={spec!r}: a ':device' suffix is only understood for 'torch' "
+            "(e.g. 'torch:cuda'); CuPy uses the current CUDA device"
+        )
+    if name == "numpy":
+        return Backend("numpy", importlib.import_module("array_api_compat.numpy"), None)
+    if name == "cupy":
+        return _cupy_backend()
+    if name == "array_api_strict":
+        return Backend("array_api_strict", _import("array_api_strict", "array_api_strict"), None)
+    if name == "jax":
+        _import("jax", "jax")
+        return Backend("jax", importlib.import_module("jax.numpy"), None)
+    raise InvalidArgumentError(
+        f"unknown backend {spec!r}; expected one of {', '.join(map(repr, BACKENDS))}, "
+        "an array-API namespace module, or None"
+    )
+
+
+def _name_of_namespace(xp: Any) -> str | None:
+    checks = (
+        ("numpy", array_api_compat.is_numpy_namespace),
+        ("cupy", array_api_compat.is_cupy_namespace),
+        ("torch", array_api_compat.is_torch_namespace),
+        ("jax", array_api_compat.is_jax_namespace),
+        ("array_api_strict", array_api_compat.is_array_api_strict_namespace),
+    )
+    for name, check in checks:
+        if check(xp):
+            return name
+    return None
+
+
+def backend_of(array: Any) -> Backend:
+    """The :class:`Backend` (library and device) an array lives on."""
+    if _is_numpy_array(array):
+        return get_backend("numpy")
+    if not array_api_compat.is_array_api_obj(array):
+        raise InvalidArgumentError(
+            f"expected an array, got {type(array).__name__}; pass a NumPy array "
+            "or an array of an array-API library"
+        )
+    xp = array_api_compat.array_namespace(array)
+    name = _name_of_namespace(xp) or getattr(xp, "__name__", type(array).__module__)
+    device = array_api_compat.device(array)
+    if name in ("array_api_strict", "jax", "cupy"):
+        device = None  # one device per process for our purposes; keep equality simple
+    return Backend(name, xp, device)
+
+
+def get_backend(spec: Any = None, *arrays: Any) -> Backend:
+    """Resolve a backend spec to a :class:`Backend`.
+
+    Parameters
+    ----------
+    spec : str, module, Backend or None
+        ``"numpy"``, ``"cupy"``, ``"array_api_strict"``, ``"torch"`` (optionally
+        ``"torch:cuda"``), ``"jax"``; an array-API namespace module such as
+        ``numpy`` or ``array_api_strict``; a :class:`Backend`; or ``None`` to
+        infer it from ``arrays`` (NumPy when they are all NumPy or absent).
+    *arrays
+        Arrays used for inference when ``spec`` is ``None``.
+
+    Raises
+    ------
+    BackendUnavailableError
+        The library is not installed, or (CuPy) no CUDA device is present.
+        The message says what to install.
+    BackendMismatchError
+        ``spec`` is ``None`` and ``arrays`` come from two different backends.
+    """
+    if isinstance(spec, Backend):
+        return spec
+    if isinstance(spec, str):
+        return _backend_from_name(spec)
+    if spec is None:
+        found = [backend_of(a) for a in arrays if a is not None and _is_array(a)]
+        found = [b for b in found if b.name != "numpy"]
+        if not found:
+            return _backend_from_name("numpy")
+        first = found[0]
+        for other in found[1:]:
+            if other != first:
+                raise BackendMismatchError(
+                    f"arrays from two backends were mixed: {first} and {other}; "
+                    "move them to one with xpnet.to_numpy(...) or pass backend=..."
+                )
+        return first
+    if hasattr(spec, "asarray") and hasattr(spec, "matmul"):
+        name = _name_of_namespace(spec)
+        if name is not None and name != "torch":
+            return _backend_from_name(name)
+        if name == "torch":
+            return _torch_backend(None)
+        # A conforming namespace we have no special knowledge of.
+        return Backend(getattr(spec, "__name__", repr(spec)), spec, None)
+    raise InvalidArgumentError(
+        f"backend must be a name ({', '.join(BACKENDS)}), an array-API namespace "
+        f"module or None; got {type(spec).__name__} {spec!r}"
+    )
+
+
+def available_backends() -> list[str]:
+    """Names of the backends usable on this machine (CuPy only with a CUDA GPU)."""
+    usable = []
+    for name in BACKENDS:
+        try:
+            get_backend(name)
+        except BackendUnavailableError:
+            continue
+        usable.append(name)
+    return usable
+
+
+# -- host side ---------------------------------------------------------------
+def to_numpy(array: Any) -> np.ndarray:
+    """Return any backend's array as a NumPy array (copying device memory to the host).
+
+    Parameters
+    ----------
+    array : array
+        A NumPy, CuPy, PyTorch, JAX or array-API-strict array, or a Python
+        scalar/sequence.
+    """
+    if _is_numpy_array(array):
+        return np.asarray(array)
+    if array_api_compat.is_cupy_array(array):
+        return array.get()
+    if array_api_compat.is_torch_array(array):
+        return array.detach().cpu().numpy()
+    if _is_array(array):
+        try:
+            return np.asarray(array)
+        except (TypeError, RuntimeError, ValueError):
+            return np.from_dlpack(array)
+    return np.asarray(array)
+
+
+def host_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """The host random generator for ``seed``.
+
+    The array API has no random module, so every random draw in xpnet
+    (initial weights, shuffles, dropout masks) is made on the host with this
+    generator and transferred once: the same seed gives the same numbers on
+    every backend.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
+        raise InvalidArgumentError(f"seed must be a non-negative int or None; got {seed!r}")
+    return np.random.default_rng(seed)

@@ -1,0 +1,151 @@
+"""Checking user data and moving it to the backend, once, before any computation.
+
+``X`` becomes a 2-D floating array of the model's dtype on the model's
+backend. ``y`` becomes the target matrix ``T`` of the output's shape
+``(n, n_out)``: integer labels become one-hot rows for a softmax output, a
+label vector becomes a column for a single output unit. Targets are checked
+and built on the host (``y`` is small), then transferred once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np  # host side by design: validation happens before the transfer
+
+from .backend import Backend, backend_of, to_numpy
+from .errors import BackendMismatchError, InvalidArgumentError, InvalidTypeError
+
+__all__ = ["as_features", "as_targets"]
+
+
+def _host(a: Any, name: str) -> np.ndarray:
+    try:
+        arr = to_numpy(a)
+    except Exception as exc:  # ragged lists, strings, ...
+        raise InvalidTypeError(f"{name} must be an array of numbers; could not read it ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise InvalidTypeError(
+            f"{name} must hold real numbers; got an array of dtype {arr.dtype}"
+        )
+    return arr
+
+
+def _same_backend(a: Any, backend: Backend, name: str) -> bool:
+    """True for arrays already on ``backend``; False for host data; error otherwise."""
+    if isinstance(a, (np.ndarray, np.generic, list, tuple)) or np.isscalar(a):
+        return backend.name == "numpy" and isinstance(a, np.ndarray)
+    src = backend_of(a)
+    if src != backend:
+        raise BackendMismatchError(
+            f"{name} is a {src.name} array but the model is on {backend}; pass backend="
+            f"{src.name!r} to train on {src.name}, move the model with model.to({src.name!r}), "
+            "or pass a NumPy array (xpnet.to_numpy(...))"
+        )
+    return True
+
+
+def as_features(X: Any, n_features: int, backend: Backend, dtype: Any, name: str = "X") -> Any:
+    """Validate ``X`` (n_samples, n_features) and return it on ``backend`` as ``dtype``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Wrong rank or width, no rows, or a NaN/infinity in ``X``.
+    InvalidTypeError
+        Not numeric.
+    BackendMismatchError
+        ``X`` is an array of a backend other than NumPy and the model's.
+    """
+    on_device = _same_backend(X, backend, name)
+    if on_device and backend.name != "numpy":
+        xp = backend.xp
+        _check_shape(tuple(X.shape), n_features, name)
+        if not xp.isdtype(X.dtype, "real floating") or X.dtype != dtype:
+            X = xp.astype(X, dtype)
+        if not bool(xp.all(xp.isfinite(X))):  # one sync, before training starts
+            raise InvalidArgumentError(f"{name} contains NaN or infinity; clean or impute it first")
+        return X
+    host = _host(X, name)
+    _check_shape(host.shape, n_features, name)
+    if host.dtype.kind == "f" and not np.isfinite(host).all():
+        raise InvalidArgumentError(f"{name} contains NaN or infinity; clean or impute it first")
+    return backend.asarray(host, dtype)
+
+
+def _check_shape(shape: tuple, n_features: int, name: str) -> None:
+    if len(shape) != 2:
+        hint = f" (for one sample use {name}.reshape(1, -1), for one feature {name}.reshape(-1, 1))" if len(shape) == 1 else ""
+        raise InvalidArgumentError(
+            f"{name} must be 2-D (n_samples, n_features={n_features}); got shape {shape}{hint}"
+        )
+    if shape[0] == 0:
+        raise InvalidArgumentError(f"{name} has no rows; pass at least one sample")
+    if shape[1] != n_features:
+        raise InvalidArgumentError(
+            f"{name} has {shape[1]} features (columns) but the model's input layer has "
+            f"{n_features}; got shape {shape}"
+        )
+
+
+def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend, dtype: Any,
+               name: str = "y") -> Any:
+    """Turn labels/targets ``y`` into the ``(n_samples, n_out)`` target matrix on ``backend``.
+
+    * softmax output: integer labels (shape ``(n,)`` or ``(n, 1)``) in
+      ``[0, n_out)``, or one-hot/probability rows ``(n, n_out)``;
+    * sigmoid output: values in [0, 1], shape ``(n,)``/``(n, 1)`` for one unit,
+      ``(n, n_out)`` (multi-label) for several;
+    * other outputs (regression): ``(n,)``/``(n, 1)`` for one unit, else ``(n, n_out)``.
+    """
+    if not isinstance(y, (np.ndarray, list, tuple)):
+        _same_backend(y, backend, name)
+    host = _host(y, name)
+    if host.ndim == 0 or host.ndim > 2:
+        raise InvalidArgumentError(
+            f"{name} must be 1-D labels/targets or 2-D (n_samples, {n_out}); got shape {host.shape}"
+        )
+    if host.shape[0] != n_samples:
+        raise InvalidArgumentError(
+            f"X and {name} have different lengths: X has {n_samples} rows, {name} has {host.shape[0]}"
+        )
+    if host.dtype.kind == "f" and not np.isfinite(host).all():
+        raise InvalidArgumentError(f"{name} contains NaN or infinity")
+    column = host.ndim == 1 or host.shape[1] == 1
+    if output == "softmax" and column and n_out > 1:
+        labels = host.reshape(-1)
+        if host.dtype.kind == "f" and not np.array_equal(labels, np.round(labels)):
+            raise InvalidArgumentError(
+                f"{name} holds class labels for a softmax output, so they must be integers; "
+                f"got non-integer values such as {labels[labels != np.round(labels)][0]!r}"
+            )
+        labels = labels.astype(np.int64)
+        if labels.min() < 0 or labels.max() >= n_out:
+            bad = labels[(labels < 0) | (labels >= n_out)][0]
+            raise InvalidArgumentError(
+                f"{name} has label {bad}, outside the output's range 0..{n_out - 1} "
+                f"({n_out} output units)"
+            )
+        T = np.zeros((n_samples, n_out))
+        T[np.arange(n_samples), labels] = 1.0
+    elif column and n_out == 1:
+        T = host.reshape(-1, 1).astype(np.float64)
+    elif host.ndim == 2 and host.shape[1] == n_out:
+        T = host.astype(np.float64)
+    elif column:
+        raise InvalidArgumentError(
+            f"{name} is a single label column but the {output!r} output has {n_out} units; "
+            f"pass {name} with shape ({n_samples}, {n_out})"
+            + (" (for class labels use output='softmax')" if output == "sigmoid" else "")
+        )
+    else:
+        raise InvalidArgumentError(
+            f"{name} has shape {host.shape} but the output layer has {n_out} units; "
+            f"expected ({n_samples},) labels or ({n_samples}, {n_out})"
+        )
+    if output in ("sigmoid", "softmax") and (T.min() < 0 or T.max() > 1):
+        raise InvalidArgumentError(
+            f"{name} must hold targets in [0, 1] for a {output} output (class labels or "
+            f"probabilities); got values from {T.min()} to {T.max()}"
+        )
+    return backend.asarray(T, dtype)

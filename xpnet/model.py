@@ -1,0 +1,278 @@
+"""The multilayer perceptron: forward propagation and backpropagation, by hand.
+
+The math lives in three pure functions over ``xp`` arrays, used both by
+:class:`MLP` and by :func:`xpnet.train`:
+
+* :func:`forward` runs the layers ``Z = A_prev @ W + b``, ``A = f(Z)`` and
+  returns, per layer, what the backward pass needs;
+* :func:`output_delta` is ``dL/dZ`` of the output layer: ``(A - T) / n`` for
+  a matched output/loss pair, the chain rule through the activation otherwise;
+* :func:`backward` walks the layers in reverse:
+  ``dW = A_prev.T @ dZ``, ``db = sum(dZ)``, ``dA_prev = dZ @ W.T``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, NamedTuple, Sequence
+
+from .activations import Activation, get_activation
+from .backend import Backend, dtype_name as _dtype_name, get_backend, host_rng, to_numpy
+from .data import as_features, as_targets
+from .errors import InvalidArgumentError, InvalidTypeError
+from .init import INITIALIZERS, init_params
+from .losses import Loss, get_loss
+
+__all__ = ["MLP", "Layer", "forward", "backward", "output_delta"]
+
+
+class Layer(NamedTuple):
+    """What the backward pass needs from one layer's forward pass."""
+
+    A_prev: Any  #: the layer's input (after the previous layer's dropout)
+    Z: Any  #: pre-activation ``A_prev @ W + b``
+    A: Any  #: activation ``f(Z)`` (before this layer's dropout)
+
+
+def forward(params: Sequence[tuple[Any, Any]], X: Any, activations: Sequence[Activation],
+            masks: Sequence[Any] | None = None) -> list[Layer]:
+    """Run the network on ``X``; return each layer's :class:`Layer` record.
+
+    ``masks[l]`` (optional, hidden layers only) multiplies layer ``l``'s
+    activation: inverted dropout with the ``1 / keep`` scale folded in.
+    """
+    layers = []
+    A = X
+    for l, ((W, b), act) in enumerate(zip(params, activations)):
+        Z = A @ W + b
+        A_out = act.forward(Z)
+        layers.append(Layer(A, Z, A_out))
+        A = A_out if masks is None or l >= len(masks) else A_out * masks[l]
+    return layers
+
+
+def output_delta(layer: Layer, T: Any, output: Activation, loss: Loss) -> Any:
+    """``dL/dZ`` of the output layer for targets ``T``."""
+    if loss.matched_output == output.name:
+        return (layer.A - T) / T.shape[0]
+    return output.backward(loss.grad(layer.Z, layer.A, T), layer.Z, layer.A)
+
+
+def backward(params: Sequence[tuple[Any, Any]], layers: Sequence[Layer], dZ: Any,
+             activations: Sequence[Activation], masks: Sequence[Any] | None = None
+             ) -> list[tuple[Any, Any]]:
+    """Backpropagate the output delta ``dZ``; return ``[(dW, db), ...]`` in layer order."""
+    grads: list[tuple[Any, Any]] = [None] * len(params)  # type: ignore[list-item]
+    for l in range(len(params) - 1, -1, -1):
+        layer = layers[l]
+        xp = _namespace(dZ)
+        grads[l] = (layer.A_prev.T @ dZ, xp.sum(dZ, axis=0))
+        if l == 0:
+            break
+        dA = dZ @ params[l][0].T
+        if masks is not None and l - 1 < len(masks):
+            dA = dA * masks[l - 1]
+        below = layers[l - 1]
+        dZ = activations[l - 1].backward(dA, below.Z, below.A)
+    return grads
+
+
+def _namespace(a):
+    from array_api_compat import array_namespace
+
+    return array_namespace(a)
+
+
+def _check_sizes(sizes: Any) -> list[int]:
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise InvalidTypeError(
+            f"sizes must be a list of layer widths like [n_in, hidden, n_out]; got {sizes!r}"
+        )
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise InvalidArgumentError(
+            f"sizes needs at least an input and an output width, e.g. [2, 1]; got {sizes!r}"
+        )
+    for i, s in enumerate(sizes):
+        if isinstance(s, bool) or not isinstance(s, int) and not hasattr(s, "__index__"):
+            raise InvalidTypeError(f"sizes[{i}] must be an int; got {type(s).__name__} {s!r}")
+        if int(s) < 1:
+            raise InvalidArgumentError(f"sizes[{i}] must be a positive int; got {s!r}")
+    return [int(s) for s in sizes]
+
+
+class MLP:
+    """A fully connected network ``n_in -> h1 -> ... -> n_out``.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Layer widths, input first: ``[n_in, h1, ..., n_out]``.
+    hidden : str or list of str
+        Hidden activation(s): ``"relu"``, ``"leaky_relu"``, ``"tanh"``,
+        ``"sigmoid"``, ``"identity"``, ``"softmax"``; one name for every hidden
+        layer or one per hidden layer.
+    output : str
+        Output activation; ``"sigmoid"`` (binary/multi-label), ``"softmax"``
+        (classes), ``"identity"`` (regression), or any hidden activation.
+    loss : str or None
+        ``"binary_cross_entropy"``, ``"cross_entropy"`` or ``"mse"``; ``None``
+        picks the loss matched to ``output``.
+    init : str
+        ``"he"``, ``"xavier"``/``"glorot"`` or ``"normal"`` (std ``init_scale``).
+    init_scale : float
+        Standard deviation for ``init="normal"`` (0.01, the classic choice).
+    seed : int
+        Seed of the host generator the initial weights are drawn from; the same
+        seed gives the same weights on every backend.
+    dtype : str
+        ``"float32"`` (default) or ``"float64"``.
+    backend : str, module or None
+        Where the parameters live: ``"numpy"``, ``"cupy"``,
+        ``"array_api_strict"``, ``"torch"``, ``"jax"``, or a namespace.
+
+    Attributes
+    ----------
+    params : list of (W, b)
+        ``W`` of shape ``(n_in, n_out)``, ``b`` of shape ``(n_out,)``, on the backend.
+    """
+
+    def __init__(self, sizes: Sequence[int], hidden: str | Sequence[str] = "relu",
+                 output: str = "sigmoid", loss: str | None = None, init: str = "he",
+                 init_scale: float = 0.01, seed: int = 0, dtype: str = "float32",
+                 backend: Any = "numpy") -> None:
+        self.sizes = _check_sizes(sizes)
+        n_hidden = len(self.sizes) - 2
+        names = [hidden] * n_hidden if isinstance(hidden, (str, Activation)) else list(hidden)
+        if len(names) != n_hidden:
+            raise InvalidArgumentError(
+                f"hidden lists {len(names)} activations but sizes {self.sizes} has "
+                f"{n_hidden} hidden layers; pass one name, or one per hidden layer"
+            )
+        self.hidden = [get_activation(h, "hidden activation") for h in names]
+        self.output = get_activation(output, "output activation")
+        self.loss_fn = get_loss(loss, self.output.name)
+        if not isinstance(init, str) or init.lower() not in INITIALIZERS:
+            raise InvalidArgumentError(
+                f"unknown init {init!r}; expected one of {', '.join(INITIALIZERS)}"
+            )
+        if isinstance(init_scale, bool) or not isinstance(init_scale, (int, float)) or not init_scale > 0:
+            raise InvalidArgumentError(f"init_scale must be a positive number; got {init_scale!r}")
+        self.init, self.init_scale, self.seed = init.lower(), float(init_scale), seed
+        self.backend: Backend = get_backend(backend)
+        self.dtype = self.backend.dtype(dtype)
+        host = init_params(self.sizes, self.init, self.init_scale, host_rng(seed))
+        self._params = [(self.backend.asarray(W, self.dtype), self.backend.asarray(b, self.dtype))
+                        for W, b in host]
+
+    # -- structure -------------------------------------------------------------
+    @property
+    def activations(self) -> list[Activation]:
+        """The activation of every layer, the output's last."""
+        return [*self.hidden, self.output]
+
+    @property
+    def params(self) -> list[tuple[Any, Any]]:
+        """``[(W, b), ...]`` on the model's backend (the live arrays, not copies)."""
+        return list(self._params)
+
+    @property
+    def n_params(self) -> int:
+        """Number of trainable scalars."""
+        return sum(i * o + o for i, o in zip(self.sizes[:-1], self.sizes[1:]))
+
+    def __repr__(self) -> str:
+        hidden = sorted({a.name for a in self.hidden})
+        return (f"MLP({self.sizes}, hidden={', '.join(hidden) or '-'}, output={self.output.name}, "
+                f"loss={self.loss_fn.name}, dtype={_dtype_name(self.dtype)}, backend={self.backend.name})")
+
+    def set_params(self, params: Sequence[tuple[Any, Any]]) -> "MLP":
+        """Replace the parameters; arrays of any backend are moved and cast to the model's dtype.
+
+        Returns the model, so calls chain.
+        """
+        params = list(params)
+        if len(params) != len(self.sizes) - 1:
+            raise InvalidArgumentError(
+                f"params has {len(params)} layers but the model has {len(self.sizes) - 1}"
+            )
+        new = []
+        for l, pair in enumerate(params):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise InvalidArgumentError(f"params[{l}] must be a pair (W, b)")
+            W, b = pair
+            want_W, want_b = (self.sizes[l], self.sizes[l + 1]), (self.sizes[l + 1],)
+            for name, a, want in ((f"params[{l}][0] (W)", W, want_W), (f"params[{l}][1] (b)", b, want_b)):
+                if tuple(getattr(a, "shape", ())) != want:
+                    raise InvalidArgumentError(
+                        f"{name} must have shape {want}; got {tuple(getattr(a, 'shape', ()))}"
+                    )
+            new.append((self.backend.asarray(W, self.dtype), self.backend.asarray(b, self.dtype)))
+        self._params = new
+        return self
+
+    def to(self, backend: Any) -> "MLP":
+        """The same model (architecture, dtype, parameters) on another backend.
+
+        Returns ``self`` when it is already there; otherwise a new model whose
+        parameters were moved once through the host.
+        """
+        target = get_backend(backend)
+        if target == self.backend:
+            return self
+        moved = copy.copy(self)
+        moved.backend = target
+        moved.dtype = target.dtype(_dtype_name(self.dtype))
+        moved._params = [(target.asarray(to_numpy(W), moved.dtype), target.asarray(to_numpy(b), moved.dtype))
+                         for W, b in self._params]
+        return moved
+
+    def astype(self, dtype: str) -> "MLP":
+        """A copy of the model with parameters cast to ``dtype`` (``"float32"``/``"float64"``)."""
+        new = copy.copy(self)
+        new.dtype = self.backend.dtype(dtype)
+        xp = self.backend.xp
+        new._params = [(xp.astype(W, new.dtype), xp.astype(b, new.dtype)) for W, b in self._params]
+        return new
+
+    # -- computing -------------------------------------------------------------
+    def _X(self, X: Any) -> Any:
+        return as_features(X, self.sizes[0], self.backend, self.dtype)
+
+    def _T(self, y: Any, n: int) -> Any:
+        return as_targets(y, n, self.sizes[-1], self.output.name, self.backend, self.dtype)
+
+    def forward(self, X: Any) -> Any:
+        """Output activations for ``X`` (probabilities for sigmoid/softmax), on the backend."""
+        return forward(self._params, self._X(X), self.activations)[-1].A
+
+    def predict(self, X: Any) -> Any:
+        """Predictions for ``X`` on the backend.
+
+        Class labels (int64, shape ``(n,)``) for softmax (argmax) and for a
+        single sigmoid unit (threshold 0.5); 0/1 per unit for several sigmoid
+        units; the output values for other outputs (regression).
+        """
+        A = self.forward(X)
+        xp = self.backend.xp
+        if self.output.name == "softmax":
+            return xp.argmax(A, axis=1)
+        if self.output.name == "sigmoid":
+            labels = xp.astype(A > 0.5, xp.int64)
+            return labels[:, 0] if A.shape[1] == 1 else labels
+        return A
+
+    def loss(self, X: Any, y: Any) -> float:
+        """Mean loss over the rows of ``(X, y)``, as a Python float."""
+        Xd = self._X(X)
+        top = forward(self._params, Xd, self.activations)[-1]
+        return float(self.loss_fn.value(top.Z, top.A, self._T(y, Xd.shape[0])))
+
+    def gradients(self, X: Any, y: Any) -> tuple[float, list[tuple[Any, Any]]]:
+        """``(loss, [(dW, db), ...])``: the mean loss and its gradient, same layout as ``params``."""
+        Xd = self._X(X)
+        T = self._T(y, Xd.shape[0])
+        layers = forward(self._params, Xd, self.activations)
+        value = self.loss_fn.value(layers[-1].Z, layers[-1].A, T)
+        dZ = output_delta(layers[-1], T, self.output, self.loss_fn)
+        return float(value), backward(self._params, layers, dZ, self.activations)

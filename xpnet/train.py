@@ -1,0 +1,381 @@
+"""Training: minibatches, shuffling, epochs, validation, early stopping, history.
+
+:func:`train_step` is one step of gradient descent and reads in pipeline
+order: forward -> loss -> backward -> optimizer update. :func:`train` drives
+it over epochs. Data moves to the backend once; each epoch's shuffle order
+and dropout masks are drawn on the host from the seeded generator and moved
+once per epoch. Per-batch metrics stay on the device; the host reads them
+once per epoch when it needs them (early stopping, progress lines) and
+otherwise once every ``sync_every`` epochs, so the GPU never waits on Python
+inside an epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .backend import Backend, get_backend, host_rng, to_numpy
+from .data import as_features, as_targets
+from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
+from .model import MLP, backward, forward, output_delta
+from .optim import Optimizer, get_optimizer
+
+__all__ = ["train", "train_step", "History", "EarlyStopping", "TrainingDivergedError"]
+
+
+class TrainingDivergedError(XpnetError, FloatingPointError):
+    """The training loss became NaN or infinite; the model keeps its last finite weights."""
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of a :func:`train` run (plain Python floats).
+
+    ``accuracy`` and ``val_accuracy`` are empty for regression outputs;
+    ``val_*`` are empty without ``validation_data``.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    #: Epoch (0-based) whose weights the model holds after early stopping, else None.
+    best_epoch: int | None = None
+    #: True when early stopping ended the run before ``epochs``.
+    stopped_early: bool = False
+    #: Wall-clock seconds of the run.
+    seconds: float = 0.0
+
+    @property
+    def epochs(self) -> int:
+        """Number of completed epochs."""
+        return len(self.loss)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The history as a plain dict (for JSON)."""
+        return {"loss": self.loss, "accuracy": self.accuracy, "val_loss": self.val_loss,
+                "val_accuracy": self.val_accuracy, "best_epoch": self.best_epoch,
+                "stopped_early": self.stopped_early, "seconds": self.seconds}
+
+
+@dataclass
+class EarlyStopping:
+    """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
+
+    Parameters
+    ----------
+    patience : int
+        Epochs without improvement to wait before stopping.
+    min_delta : float
+        Smallest decrease that counts as an improvement.
+    monitor : str
+        ``"val_loss"`` (default when validation data is given) or ``"loss"``.
+    restore_best : bool
+        Put back the weights of the best epoch when training ends.
+    """
+
+    patience: int = 10
+    min_delta: float = 0.0
+    monitor: str | None = None
+    restore_best: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
+            raise InvalidArgumentError(f"patience must be a positive int; got {self.patience!r}")
+        if not self.min_delta >= 0:
+            raise InvalidArgumentError(f"min_delta must be >= 0; got {self.min_delta!r}")
+        if self.monitor not in (None, "loss", "val_loss"):
+            raise InvalidArgumentError(f"monitor must be 'loss' or 'val_loss'; got {self.monitor!r}")
+
+
+def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimizer: Optimizer,
+               masks: Sequence[Any] | None = None) -> tuple[list, dict, Any, Any]:
+    """One gradient-descent step on a batch; returns ``(params, opt_state, loss, output)``.
+
+    ``params`` is the flat list ``[W1, b1, W2, b2, ...]``; ``loss`` is a 0-D
+    array on the device.
+    """
+    pairs = list(zip(params[0::2], params[1::2]))
+    layers = forward(pairs, X, model.activations, masks)                      # forward
+    top = layers[-1]
+    loss = model.loss_fn.value(top.Z, top.A, T)                                # loss
+    dZ = output_delta(top, T, model.output, model.loss_fn)
+    grads = backward(pairs, layers, dZ, model.activations, masks)             # backward
+    flat_grads = [g for pair in grads for g in pair]
+    params, opt_state = optimizer.step(params, flat_grads, opt_state)         # update
+    return params, opt_state, loss, top.A
+
+
+def _n_correct(A: Any, T: Any, output: str, xp: Any) -> Any:
+    """Correct predictions in a batch as a 0-D device array (None for regression)."""
+    if output == "softmax":
+        return xp.sum(xp.astype(xp.argmax(A, axis=1) == xp.argmax(T, axis=1), A.dtype))
+    if output == "sigmoid":
+        return xp.sum(xp.astype((A > 0.5) == (T > 0.5), A.dtype)) / A.shape[1]
+    return None
+
+
+def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(f"{name} must be a positive int{' or None' if allow_none else ''}; got {value!r}")
+
+
+def _resolve_backend(model: MLP, backend: Any, X: Any, y: Any) -> Backend:
+    if backend is not None:
+        return get_backend(backend)
+    inferred = get_backend(None, X, y)
+    return model.backend if inferred.name == "numpy" else inferred
+
+
+def _evaluate(pairs: list, X: Any, T: Any, model: MLP, xp: Any) -> tuple[Any, Any]:
+    top = forward(pairs, X, model.activations)[-1]
+    loss = model.loss_fn.value(top.Z, top.A, T)
+    correct = _n_correct(top.A, T, model.output.name, xp)
+    return loss, (correct / X.shape[0] if correct is not None else None)
+
+
+def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None = None,
+          optimizer: str | Optimizer = "sgd", lr: float | None = None, momentum: float = 0.0,
+          nesterov: bool = False, weight_decay: float = 0.0, dropout: float = 0.0,
+          shuffle: bool = True, seed: int = 0, backend: Any = None,
+          validation_data: tuple[Any, Any] | None = None,
+          early_stopping: int | EarlyStopping | None = None, verbose: bool | int = False,
+          sync_every: int = 100) -> History:
+    """Train ``model`` in place on ``(X, y)`` and return its :class:`History`.
+
+    Parameters
+    ----------
+    model : MLP
+        The network; its parameters are replaced by the trained ones.
+    X : array (n_samples, n_features)
+        NumPy data (moved to the backend once) or an array of the backend.
+    y : array
+        Labels ``(n,)``, a column ``(n, 1)`` or one-hot ``(n, n_out)``.
+    epochs : int
+        Passes over the data.
+    batch_size : int or None
+        Rows per step; ``None`` is full-batch gradient descent (one step per epoch).
+    optimizer : str or Optimizer
+        ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``,
+        ``"adam"``, ``"adamw"``, or an :class:`xpnet.optim.Optimizer`.
+    lr : float or None
+        Learning rate; ``None`` uses the optimizer's default (0.01 for SGD, 1e-3 for Adam).
+    momentum, nesterov, weight_decay : float, bool, float
+        As in ``torch.optim``; ``weight_decay`` is L2 added to the gradient
+        (decoupled for AdamW, whose default of 0.01 applies when this is 0).
+    dropout : float
+        Probability of zeroing each hidden unit during training (inverted
+        dropout: survivors are scaled by ``1 / (1 - dropout)``); 0 disables it.
+    shuffle : bool
+        Reshuffle the rows every epoch (minibatch training only).
+    seed : int
+        Seed of the host generator for shuffles and dropout masks.
+    backend : str, module or None
+        Where to train. ``None``: where ``X``/``y`` live if they are arrays of a
+        non-NumPy library, else the model's backend. Training on another
+        backend than the model's trains a moved copy and writes the trained
+        parameters back into ``model`` at the end.
+    validation_data : (X_val, y_val) or None
+        Evaluated after every epoch (``history.val_loss``, ``val_accuracy``).
+    early_stopping : int, EarlyStopping or None
+        Patience in epochs, or an :class:`EarlyStopping`; monitors
+        ``val_loss`` when validation data is given, else ``loss``, and
+        restores the best weights.
+    verbose : bool or int
+        ``True`` prints about 10 progress lines; an int ``k`` prints every ``k`` epochs.
+    sync_every : int
+        Epochs between host reads of the metrics when nothing else needs them.
+
+    Returns
+    -------
+    History
+        Per-epoch ``loss`` (mean over the epoch's batches, weighted by rows),
+        ``accuracy`` and, with validation data, ``val_loss``/``val_accuracy``.
+
+    Raises
+    ------
+    TrainingDivergedError
+        The loss became NaN or infinite; the model keeps the last weights whose
+        epoch loss was finite.
+    """
+    if not isinstance(model, MLP):
+        raise InvalidTypeError(f"model must be an xpnet.MLP; got {type(model).__name__}")
+    _check_positive_int("epochs", epochs)
+    _check_positive_int("batch_size", batch_size, allow_none=True)
+    _check_positive_int("sync_every", sync_every)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise InvalidArgumentError(f"dropout must be in [0, 1); got {dropout!r}")
+    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        early_stopping = EarlyStopping(patience=early_stopping)
+    elif early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        raise InvalidTypeError(
+            f"early_stopping must be None, a patience (int) or xpnet.EarlyStopping; got {early_stopping!r}"
+        )
+    opt = get_optimizer(optimizer, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+    be = _resolve_backend(model, backend, X, y)
+    net = model.to(be)
+    xp = be.xp
+
+    # data -> backend, once
+    Xd = as_features(X, net.sizes[0], be, net.dtype)
+    n = Xd.shape[0]
+    T = as_targets(y, n, net.sizes[-1], net.output.name, be, net.dtype)
+    val = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise InvalidArgumentError("validation_data must be a pair (X_val, y_val)")
+        Xv = as_features(validation_data[0], net.sizes[0], be, net.dtype, name="X_val")
+        val = (Xv, as_targets(validation_data[1], Xv.shape[0], net.sizes[-1], net.output.name,
+                              be, net.dtype, name="y_val"))
+    bs = n if batch_size is None else min(batch_size, n)
+    starts = list(range(0, n, bs))
+    rng = host_rng(seed)
+    hidden_sizes = net.sizes[1:-1]
+    classify = net.output.name in ("sigmoid", "softmax")
+    monitor = None
+    if early_stopping is not None:
+        monitor = early_stopping.monitor or ("val_loss" if val is not None else "loss")
+        if monitor == "val_loss" and val is None:
+            raise InvalidArgumentError("early stopping on 'val_loss' needs validation_data")
+    every = _print_interval(verbose, epochs)
+
+    params = [a for pair in net.params for a in pair]
+    opt_state = opt.init(params)
+    history = History()
+    pending: list[Any] = []  # per-epoch metric vectors still on the device
+    snapshots: list[list] = []  # params after each pending epoch (references, no copies)
+    last_good = params
+    best, best_params, wait = math.inf, None, 0
+    t0 = time.perf_counter()
+    epoch = -1
+    try:
+        for epoch in range(epochs):
+            order = None
+            if shuffle and len(starts) > 1:
+                order = be.asarray(rng.permutation(n))
+            masks_epoch = None
+            if dropout > 0 and hidden_sizes:
+                keep = 1.0 - dropout
+                masks_epoch = [be.asarray(rng.random((n, h)) < keep) for h in hidden_sizes]
+            loss_sum = correct_sum = None
+            for start in starts:
+                stop = min(start + bs, n)
+                if order is None:
+                    Xb, Tb = (Xd, T) if bs == n else (Xd[start:stop, :], T[start:stop, :])
+                else:
+                    idx = order[start:stop]
+                    Xb, Tb = xp.take(Xd, idx, axis=0), xp.take(T, idx, axis=0)
+                masks = None
+                if masks_epoch is not None:
+                    masks = [xp.astype(m[start:stop, :], net.dtype) * (1.0 / keep) for m in masks_epoch]
+                params, opt_state, loss, A = train_step(params, opt_state, Xb, Tb, net, opt, masks)
+                weighted = loss * (stop - start)
+                loss_sum = weighted if loss_sum is None else loss_sum + weighted
+                if classify:
+                    c = _n_correct(A, Tb, net.output.name, xp)
+                    correct_sum = c if correct_sum is None else correct_sum + c
+            metrics = [loss_sum / n]
+            if classify:
+                metrics.append(correct_sum / n)
+            if val is not None:
+                pairs = list(zip(params[0::2], params[1::2]))
+                vl, va = _evaluate(pairs, val[0], val[1], net, xp)
+                metrics += [vl] + ([va] if va is not None else [])
+            pending.append(xp.stack([xp.astype(xp.reshape(m, ()), net.dtype) for m in metrics]))
+            snapshots.append(params)
+            last = epoch == epochs - 1
+            if not (monitor or last or (every and (epoch + 1) % every == 0) or len(pending) >= sync_every):
+                continue
+            # -- one host sync for all epochs since the last one --------------------
+            rows = to_numpy(xp.stack(pending)).tolist()
+            first_epoch = epoch - len(pending) + 1
+            for k, (row, snap) in enumerate(zip(rows, snapshots)):
+                if not all(math.isfinite(v) for v in row):
+                    params = last_good
+                    raise TrainingDivergedError(
+                        f"the loss became {row[0]} at epoch {first_epoch + k}; the model keeps the "
+                        "weights of the last epoch with a finite loss; lower the learning rate "
+                        "(lr), standardize X, or use optimizer='adam'"
+                    )
+                _record(history, row, classify, val is not None)
+                last_good = snap
+            pending, snapshots = [], []
+            if every and ((epoch + 1) % every == 0 or last):
+                _print_progress(history, epoch, epochs)
+            if monitor is not None:
+                current = history.val_loss[-1] if monitor == "val_loss" else history.loss[-1]
+                if current < best - early_stopping.min_delta:
+                    best, best_params, wait = current, params, 0
+                    history.best_epoch = epoch
+                else:
+                    wait += 1
+                    if wait >= early_stopping.patience:
+                        history.stopped_early = True
+                        break
+    except KeyboardInterrupt:
+        # Keep what completed: the history gets every finished epoch; the parameters
+        # are those of the last completed step (a step replaces the whole list at once).
+        if pending:
+            for row in to_numpy(xp.stack(pending)).tolist():
+                _record(history, row, classify, val is not None)
+        _write_back(model, net, params)
+        history.seconds = time.perf_counter() - t0
+        raise
+    except TrainingDivergedError:
+        _write_back(model, net, params)
+        raise
+    if early_stopping is not None and early_stopping.restore_best and best_params is not None:
+        params = best_params
+    else:
+        history.best_epoch = None if early_stopping is None else history.best_epoch
+    _write_back(model, net, params)
+    be.synchronize()
+    history.seconds = time.perf_counter() - t0
+    return history
+
+
+def _record(history: History, row: list[float], classify: bool, has_val: bool) -> None:
+    it = iter(row)
+    history.loss.append(next(it))
+    if classify:
+        history.accuracy.append(next(it))
+    if has_val:
+        history.val_loss.append(next(it))
+        if classify:
+            history.val_accuracy.append(next(it))
+
+
+def _write_back(model: MLP, net: MLP, params: list) -> None:
+    pairs = list(zip(params[0::2], params[1::2]))
+    if net is model:
+        model._params = pairs
+    else:
+        model.set_params(pairs)
+
+
+def _print_interval(verbose: bool | int, epochs: int) -> int:
+    if verbose is True:
+        return max(1, epochs // 10)
+    if not verbose:
+        return 0
+    if isinstance(verbose, int) and verbose > 0:
+        return verbose
+    raise InvalidArgumentError(f"verbose must be a bool or a positive int; got {verbose!r}")
+
+
+def _print_progress(history: History, epoch: int, epochs: int) -> None:
+    width = len(str(epochs))
+    parts = [f"epoch {epoch + 1:>{width}}/{epochs}", f"loss {history.loss[-1]:.6f}"]
+    if history.accuracy:
+        parts.append(f"accuracy {history.accuracy[-1]:.4f}")
+    if history.val_loss:
+        parts.append(f"val_loss {history.val_loss[-1]:.6f}")
+    if history.val_accuracy:
+        parts.append(f"val_accuracy {history.val_accuracy[-1]:.4f}")
+    print("  ".join(parts), file=sys.stdout, flush=True)
