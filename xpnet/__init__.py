@@ -23,7 +23,7 @@ from .errors import (
 )
 from .gradcheck import gradcheck
 from .model import MLP
-from .train import EarlyStopping, History, TrainingDivergedError, train, train_step
+from .training import EarlyStopping, History, TrainingDivergedError, train, train_step
 
 __version__ = "0.1.0"
 

@@ -14,6 +14,7 @@ Python array API standard. This module
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +118,16 @@ class Backend:
             dev = torch.device(self.device) if self.device is not None else None
             if dev is not None and dev.type == "cuda":
                 torch.cuda.synchronize(dev)
+
+    def quiet_overflow(self) -> Any:
+        """A context in which NumPy-based backends do not warn on overflow/invalid values.
+
+        Training checks the loss for NaN and infinity itself (once per sync) and
+        raises a clear error, so NumPy's per-operation warnings would only be noise.
+        """
+        if self.name in ("numpy", "array_api_strict"):
+            return np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        return contextlib.nullcontext()
 
     def dtype(self, dtype: Any) -> Any:
         """Resolve ``"float32"``/``"float64"`` (or a dtype object) to this backend's dtype."""

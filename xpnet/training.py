@@ -254,6 +254,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     best, best_params, wait = math.inf, None, 0
     t0 = time.perf_counter()
     epoch = -1
+    quiet = be.quiet_overflow()
+    quiet.__enter__()
     try:
         for epoch in range(epochs):
             order = None
@@ -330,6 +332,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     except TrainingDivergedError:
         _write_back(model, net, params)
         raise
+    finally:
+        quiet.__exit__(None, None, None)
     if early_stopping is not None and early_stopping.restore_best and best_params is not None:
         params = best_params
     else:
