@@ -143,6 +143,12 @@ def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend
             f"{name} has shape {host.shape} but the output layer has {n_out} units; "
             f"expected ({n_samples},) labels or ({n_samples}, {n_out})"
         )
+    if output == "softmax" and not np.allclose(T.sum(axis=1), 1.0, rtol=0, atol=1e-6):
+        bad = int(np.argmax(np.abs(T.sum(axis=1) - 1.0)))
+        raise InvalidArgumentError(
+            f"{name} rows for a softmax output must be one-hot or probabilities summing to 1; "
+            f"row {bad} sums to {T[bad].sum()}; pass integer class labels or normalize the rows"
+        )
     if output in ("sigmoid", "softmax") and (T.min() < 0 or T.max() > 1):
         raise InvalidArgumentError(
             f"{name} must hold targets in [0, 1] for a {output} output (class labels or "

@@ -43,6 +43,14 @@ def gradcheck(model: MLP, X: Any, y: Any, eps: float = 1e-6, max_entries: int | 
         ``|g_backprop - g_numeric| / (|g_backprop| + |g_numeric|)`` over the
         checked entries (0.0 when both are exactly zero). Values around 1e-7 or
         below mean the backward pass is right.
+
+    Notes
+    -----
+    The relative error is only meaningful when the gradient is well above the
+    rounding noise of the loss (about ``1e-16 * loss / eps``). With tiny
+    initial weights (``init="normal"``, scale 0.01) some gradients are ~1e-7
+    and the default ``eps`` reports errors near 1e-4 for a correct backward
+    pass; use ``eps=1e-4`` or check after a few training steps.
     """
     if not eps > 0:
         raise InvalidArgumentError(f"eps must be positive; got {eps!r}")

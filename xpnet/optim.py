@@ -66,7 +66,7 @@ def _l2(g, p, weight_decay):
 
 
 # -- SGD (with momentum / Nesterov) -------------------------------------------
-def sgd(lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
+def sgd(lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
         nesterov: bool = False, weight_decay: float = 0.0) -> Optimizer:
     """Stochastic gradient descent, ``torch.optim.SGD`` semantics.
 
@@ -259,8 +259,10 @@ def get_optimizer(spec: str | Optimizer = "sgd", lr: float | None = None, moment
 
     ``"momentum"`` and ``"nesterov"`` are SGD with momentum (``momentum`` if it
     is positive, else 0.9), the latter with ``nesterov=True``. ``lr=None``
-    uses the optimizer's ``torch.optim`` default (0.01 for SGD, which PyTorch
-    requires explicitly). Extra keyword arguments go to the optimizer (for
+    uses the optimizer's ``torch.optim`` default (1e-3 for SGD, Adam and
+    AdamW, 1e-2 for Adagrad and RMSprop). ``optimizer="adamw"`` keeps
+    PyTorch's default decay of 0.01 when ``weight_decay`` is 0 (AdamW without
+    decay is Adam: use ``"adam"``). Extra keyword arguments go to the optimizer (for
     example ``betas`` for Adam, ``alpha`` for RMSprop).
     """
     if isinstance(spec, Optimizer):

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from array_api_compat import array_namespace as _namespace
+
 from .backend import Backend, get_backend, host_rng, to_numpy
 from .data import as_features, as_targets
 from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
@@ -133,11 +135,15 @@ def _resolve_backend(model: MLP, backend: Any, X: Any, y: Any) -> Backend:
     return model.backend if inferred.name == "numpy" else inferred
 
 
-def _evaluate(pairs: list, X: Any, T: Any, model: MLP, xp: Any) -> tuple[Any, Any]:
+def _evaluate(params: list, X: Any, T: Any, model: MLP) -> list:
+    """Validation loss (and accuracy for classifiers) as 0-D device arrays."""
+    pairs = list(zip(params[0::2], params[1::2]))
     top = forward(pairs, X, model.activations)[-1]
-    loss = model.loss_fn.value(top.Z, top.A, T)
-    correct = _n_correct(top.A, T, model.output.name, xp)
-    return loss, (correct / X.shape[0] if correct is not None else None)
+    metrics = [model.loss_fn.value(top.Z, top.A, T)]
+    correct = _n_correct(top.A, T, model.output.name, _namespace(X))
+    if correct is not None:
+        metrics.append(correct / X.shape[0])
+    return metrics
 
 
 def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None = None,
@@ -165,7 +171,7 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``,
         ``"adam"``, ``"adamw"``, or an :class:`xpnet.optim.Optimizer`.
     lr : float or None
-        Learning rate; ``None`` uses the optimizer's default (0.01 for SGD, 1e-3 for Adam).
+        Learning rate; ``None`` uses the optimizer's ``torch.optim`` default (1e-3 for SGD and Adam).
     momentum, nesterov, weight_decay : float, bool, float
         As in ``torch.optim``; ``weight_decay`` is L2 added to the gradient
         (decoupled for AdamW, whose default of 0.01 applies when this is 0).
@@ -220,7 +226,6 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     opt = get_optimizer(optimizer, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
     be = _resolve_backend(model, backend, X, y)
     net = model.to(be)
-    xp = be.xp
 
     # data -> backend, once
     Xd = as_features(X, net.sizes[0], be, net.dtype)
@@ -233,10 +238,7 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         Xv = as_features(validation_data[0], net.sizes[0], be, net.dtype, name="X_val")
         val = (Xv, as_targets(validation_data[1], Xv.shape[0], net.sizes[-1], net.output.name,
                               be, net.dtype, name="y_val"))
-    bs = n if batch_size is None else min(batch_size, n)
-    starts = list(range(0, n, bs))
     rng = host_rng(seed)
-    hidden_sizes = net.sizes[1:-1]
     classify = net.output.name in ("sigmoid", "softmax")
     monitor = None
     if early_stopping is not None:
@@ -248,100 +250,132 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     params = [a for pair in net.params for a in pair]
     opt_state = opt.init(params)
     history = History()
-    pending: list[Any] = []  # per-epoch metric vectors still on the device
-    snapshots: list[list] = []  # params after each pending epoch (references, no copies)
-    last_good = params
+    pending = _Pending(history, classify, val is not None, params)
     best, best_params, wait = math.inf, None, 0
     t0 = time.perf_counter()
-    epoch = -1
-    quiet = be.quiet_overflow()
-    quiet.__enter__()
-    try:
-        for epoch in range(epochs):
-            order = None
-            if shuffle and len(starts) > 1:
-                order = be.asarray(rng.permutation(n))
-            masks_epoch = None
-            if dropout > 0 and hidden_sizes:
-                keep = 1.0 - dropout
-                masks_epoch = [be.asarray(rng.random((n, h)) < keep) for h in hidden_sizes]
-            loss_sum = correct_sum = None
-            for start in starts:
-                stop = min(start + bs, n)
-                if order is None:
-                    Xb, Tb = (Xd, T) if bs == n else (Xd[start:stop, :], T[start:stop, :])
-                else:
-                    idx = order[start:stop]
-                    Xb, Tb = xp.take(Xd, idx, axis=0), xp.take(T, idx, axis=0)
-                masks = None
-                if masks_epoch is not None:
-                    masks = [xp.astype(m[start:stop, :], net.dtype) * (1.0 / keep) for m in masks_epoch]
-                params, opt_state, loss, A = train_step(params, opt_state, Xb, Tb, net, opt, masks)
-                weighted = loss * (stop - start)
-                loss_sum = weighted if loss_sum is None else loss_sum + weighted
-                if classify:
-                    c = _n_correct(A, Tb, net.output.name, xp)
-                    correct_sum = c if correct_sum is None else correct_sum + c
-            metrics = [loss_sum / n]
-            if classify:
-                metrics.append(correct_sum / n)
-            if val is not None:
-                pairs = list(zip(params[0::2], params[1::2]))
-                vl, va = _evaluate(pairs, val[0], val[1], net, xp)
-                metrics += [vl] + ([va] if va is not None else [])
-            pending.append(xp.stack([xp.astype(xp.reshape(m, ()), net.dtype) for m in metrics]))
-            snapshots.append(params)
-            last = epoch == epochs - 1
-            if not (monitor or last or (every and (epoch + 1) % every == 0) or len(pending) >= sync_every):
-                continue
-            # -- one host sync for all epochs since the last one --------------------
-            rows = to_numpy(xp.stack(pending)).tolist()
-            first_epoch = epoch - len(pending) + 1
-            for k, (row, snap) in enumerate(zip(rows, snapshots)):
-                if not all(math.isfinite(v) for v in row):
-                    params = last_good
-                    raise TrainingDivergedError(
-                        f"the loss became {row[0]} at epoch {first_epoch + k}; the model keeps the "
-                        "weights of the last epoch with a finite loss; lower the learning rate "
-                        "(lr), standardize X, or use optimizer='adam'"
-                    )
-                _record(history, row, classify, val is not None)
-                last_good = snap
-            pending, snapshots = [], []
-            if every and ((epoch + 1) % every == 0 or last):
-                _print_progress(history, epoch, epochs)
-            if monitor is not None:
-                current = history.val_loss[-1] if monitor == "val_loss" else history.loss[-1]
-                if current < best - early_stopping.min_delta:
-                    best, best_params, wait = current, params, 0
-                    history.best_epoch = epoch
-                else:
-                    wait += 1
-                    if wait >= early_stopping.patience:
-                        history.stopped_early = True
-                        break
-    except KeyboardInterrupt:
-        # Keep what completed: the history gets every finished epoch; the parameters
-        # are those of the last completed step (a step replaces the whole list at once).
-        if pending:
-            for row in to_numpy(xp.stack(pending)).tolist():
-                _record(history, row, classify, val is not None)
-        _write_back(model, net, params)
-        history.seconds = time.perf_counter() - t0
-        raise
-    except TrainingDivergedError:
-        _write_back(model, net, params)
-        raise
-    finally:
-        quiet.__exit__(None, None, None)
-    if early_stopping is not None and early_stopping.restore_best and best_params is not None:
+    with be.quiet_overflow():  # divergence is checked at each sync instead
+        try:
+            for epoch in range(epochs):
+                params, opt_state, metrics = _run_epoch(params, opt_state, Xd, T, net, opt, rng,
+                                                        batch_size, shuffle, dropout)
+                if val is not None:
+                    metrics += _evaluate(params, val[0], val[1], net)
+                pending.add(metrics, params)
+                last = epoch == epochs - 1
+                shows = bool(every) and ((epoch + 1) % every == 0 or last)
+                if not (monitor or last or shows or len(pending.rows) >= sync_every):
+                    continue
+                pending.flush()  # the one host sync for every epoch since the last one
+                if shows:
+                    _print_progress(history, epoch, epochs)
+                if monitor is not None:
+                    current = history.val_loss[-1] if monitor == "val_loss" else history.loss[-1]
+                    if current < best - early_stopping.min_delta:
+                        best, best_params, wait = current, params, 0
+                        history.best_epoch = epoch
+                    else:
+                        wait += 1
+                        if wait >= early_stopping.patience:
+                            history.stopped_early = True
+                            break
+        except (KeyboardInterrupt, _Interrupted) as stop:
+            # Keep what completed: the history gets every finished epoch; the parameters
+            # are those of the last completed step (a step replaces the whole list at once).
+            params = getattr(stop, "params", params)
+            pending.flush(check=False)
+            _write_back(model, net, params)
+            history.seconds = time.perf_counter() - t0
+            raise KeyboardInterrupt from None
+        except TrainingDivergedError:
+            _write_back(model, net, pending.last_good)
+            raise
+    if best_params is not None and early_stopping.restore_best:
         params = best_params
-    else:
-        history.best_epoch = None if early_stopping is None else history.best_epoch
     _write_back(model, net, params)
     be.synchronize()
     history.seconds = time.perf_counter() - t0
     return history
+
+
+def _run_epoch(params: list, opt_state: dict, X: Any, T: Any, net: MLP, opt: Optimizer, rng: Any,
+               batch_size: int | None, shuffle: bool, dropout: float) -> tuple[list, dict, list]:
+    """One pass over the data; returns the new params and state and the epoch's metrics (on the device).
+
+    The shuffle order and dropout masks are drawn on the host and moved once.
+    """
+    be, xp = net.backend, net.backend.xp
+    n = X.shape[0]
+    bs = n if batch_size is None else min(batch_size, n)
+    order = be.asarray(rng.permutation(n)) if shuffle and bs < n else None
+    keep = 1.0 - dropout
+    masks_epoch = None
+    if dropout > 0 and len(net.sizes) > 2:
+        masks_epoch = [be.asarray(rng.random((n, h)) < keep) for h in net.sizes[1:-1]]
+    loss_sum = correct_sum = 0.0
+    try:
+        for start in range(0, n, bs):
+            stop = min(start + bs, n)
+            if order is not None:
+                idx = order[start:stop]
+                Xb, Tb = xp.take(X, idx, axis=0), xp.take(T, idx, axis=0)
+            else:
+                Xb, Tb = (X, T) if bs == n else (X[start:stop, :], T[start:stop, :])
+            masks = None
+            if masks_epoch is not None:
+                masks = [xp.astype(m[start:stop, :], net.dtype) * (1.0 / keep) for m in masks_epoch]
+            params, opt_state, loss, A = train_step(params, opt_state, Xb, Tb, net, opt, masks)
+            loss_sum = loss_sum + loss * (stop - start)
+            correct = _n_correct(A, Tb, net.output.name, xp)
+            if correct is not None:
+                correct_sum = correct_sum + correct
+    except KeyboardInterrupt:
+        raise _Interrupted(params) from None
+    metrics = [loss_sum / n]
+    if net.output.name in ("sigmoid", "softmax"):
+        metrics.append(correct_sum / n)
+    return params, opt_state, metrics
+
+
+class _Interrupted(Exception):
+    """Ctrl-C inside an epoch, carrying the parameters of the last completed step."""
+
+    def __init__(self, params: list) -> None:
+        super().__init__("interrupted")
+        self.params = params
+
+
+class _Pending:
+    """Per-epoch metrics kept on the device until the next host sync."""
+
+    def __init__(self, history: History, classify: bool, has_val: bool, params: list) -> None:
+        self.history, self.classify, self.has_val = history, classify, has_val
+        self.rows: list[Any] = []  # one device vector per epoch
+        self.params: list[list] = []  # the params after that epoch (references, not copies)
+        self.last_good = params  # params after the newest epoch with finite metrics
+
+    def add(self, metrics: list, params: list) -> None:
+        xp = _namespace(params[0])
+        dtype = params[0].dtype
+        self.rows.append(xp.stack([xp.astype(xp.reshape(m, ()), dtype) for m in metrics]))
+        self.params.append(params)
+
+    def flush(self, check: bool = True) -> None:
+        """Copy the pending metrics to the history in one transfer; raise on NaN/inf."""
+        if not self.rows:
+            return
+        xp = _namespace(self.rows[0])
+        host = to_numpy(xp.stack(self.rows)).tolist()
+        params = self.params
+        self.rows, self.params = [], []
+        for row, snapshot in zip(host, params):
+            if check and not all(math.isfinite(v) for v in row):
+                raise TrainingDivergedError(
+                    f"the loss became {row[0]} at epoch {self.history.epochs}; the model keeps the "
+                    "weights of the last epoch whose metrics were finite; lower the learning rate "
+                    "(lr), standardize X, or use optimizer='adam'"
+                )
+            _record(self.history, row, self.classify, self.has_val)
+            self.last_good = snapshot
 
 
 def _record(history: History, row: list[float], classify: bool, has_val: bool) -> None:
