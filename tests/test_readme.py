@@ -1,0 +1,32 @@
+"""The README's code runs as written."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_tour_runs_and_learns(capsys):
+    tour = python_blocks()[0]
+    namespace = {}
+    exec(compile(tour, "README.md", "exec"), namespace)
+    assert namespace["history"].accuracy[-1] > 0.85
+    assert namespace["labels"].shape == (400,)
+    loss, accuracy = capsys.readouterr().out.split()
+    assert float(accuracy) > 0.85
+
+
+def test_optimizer_snippet_runs():
+    import xpnet
+
+    snippet = re.search(r"`(opt = xpnet\.optim\.adam.*?)`", README.read_text()).group(1)
+    model = xpnet.MLP([2, 3, 1])
+    _, grads = model.gradients([[0.0, 1.0]], [1])
+    namespace = {"xpnet": xpnet, "params": [a for p in model.params for a in p],
+                 "grads": [g for p in grads for g in p]}
+    exec(snippet.replace("; ", "\n"), namespace)
+    assert namespace["state"]["t"] == 1
