@@ -12,7 +12,7 @@ GPUs), PyTorch, JAX and array-api-strict. Quick start::
     accuracy = (xpnet.to_numpy(model.predict(X)) == y).mean()
 """
 
-from . import activations, backend, datasets, init, losses, optim
+from . import activations, backend, datasets, init, io, losses, optim
 from .backend import Backend, available_backends, get_backend, to_numpy
 from .errors import (
     BackendMismatchError,
@@ -22,6 +22,7 @@ from .errors import (
     XpnetError,
 )
 from .gradcheck import gradcheck
+from .io import InvalidFileError, load, save
 from .model import MLP
 from .training import EarlyStopping, History, TrainingDivergedError, train, train_step
 
@@ -32,6 +33,9 @@ __all__ = [
     "train",
     "train_step",
     "gradcheck",
+    "save",
+    "load",
+    "InvalidFileError",
     "to_numpy",
     "get_backend",
     "available_backends",
@@ -48,6 +52,7 @@ __all__ = [
     "backend",
     "datasets",
     "init",
+    "io",
     "losses",
     "optim",
     "__version__",

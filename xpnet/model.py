@@ -141,6 +141,13 @@ class MLP:
                  output: str = "sigmoid", loss: str | None = None, init: str = "he",
                  init_scale: float = 0.01, seed: int = 0, dtype: str = "float32",
                  backend: Any = "numpy") -> None:
+        self._configure(sizes, hidden, output, loss, init, init_scale, seed, dtype, backend)
+        host = init_params(self.sizes, self.init, self.init_scale, host_rng(seed))
+        self._params = [(self.backend.asarray(W, self.dtype), self.backend.asarray(b, self.dtype))
+                        for W, b in host]
+
+    def _configure(self, sizes, hidden, output, loss, init, init_scale, seed, dtype, backend) -> None:
+        """Check and store the architecture (everything but the parameters)."""
         self.sizes = _check_sizes(sizes)
         n_hidden = len(self.sizes) - 2
         names = [hidden] * n_hidden if isinstance(hidden, (str, Activation)) else list(hidden)
@@ -161,9 +168,21 @@ class MLP:
         self.init, self.init_scale, self.seed = init.lower(), float(init_scale), seed
         self.backend: Backend = get_backend(backend)
         self.dtype = self.backend.dtype(dtype)
-        host = init_params(self.sizes, self.init, self.init_scale, host_rng(seed))
-        self._params = [(self.backend.asarray(W, self.dtype), self.backend.asarray(b, self.dtype))
-                        for W, b in host]
+
+    def config(self) -> dict:
+        """The constructor arguments (by name, JSON-ready), without the backend."""
+        return {"sizes": list(self.sizes), "hidden": [a.name for a in self.hidden],
+                "output": self.output.name, "loss": self.loss_fn.name, "init": self.init,
+                "init_scale": self.init_scale, "seed": self.seed, "dtype": _dtype_name(self.dtype)}
+
+    @classmethod
+    def from_config(cls, config: dict, params: Sequence[tuple[Any, Any]], backend: Any = "numpy") -> "MLP":
+        """Build a model from :meth:`config` and parameters, without drawing initial weights."""
+        model = cls.__new__(cls)
+        model._configure(config["sizes"], config["hidden"], config["output"], config["loss"],
+                         config["init"], config["init_scale"], config["seed"], config["dtype"], backend)
+        model._params = []
+        return model.set_params(params)
 
     # -- structure -------------------------------------------------------------
     @property

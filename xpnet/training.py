@@ -13,6 +13,7 @@ inside an epoch.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from array_api_compat import array_namespace as _namespace
 from .backend import Backend, get_backend, host_rng, to_numpy
 from .data import as_features, as_targets
 from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
+from .io import load_checkpoint, save_checkpoint
 from .model import MLP, backward, forward, output_delta
 from .optim import Optimizer, get_optimizer
 
@@ -152,7 +154,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
           shuffle: bool = True, seed: int = 0, backend: Any = None,
           validation_data: tuple[Any, Any] | None = None,
           early_stopping: int | EarlyStopping | None = None, verbose: bool | int = False,
-          sync_every: int = 100) -> History:
+          sync_every: int = 100, checkpoint: str | os.PathLike | None = None,
+          checkpoint_every: int = 1, resume: bool = False) -> History:
     """Train ``model`` in place on ``(X, y)`` and return its :class:`History`.
 
     Parameters
@@ -197,6 +200,19 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         ``True`` prints about 10 progress lines; an int ``k`` prints every ``k`` epochs.
     sync_every : int
         Epochs between host reads of the metrics when nothing else needs them.
+    checkpoint : path or None
+        Write a training checkpoint (model, optimizer state, epoch, random
+        generator state, history) to this ``.npz`` file every
+        ``checkpoint_every`` epochs and at the end. Each write goes to a
+        temporary file that is renamed over the old one, so the file on disk
+        is always complete.
+    checkpoint_every : int
+        Epochs between checkpoints.
+    resume : bool
+        Continue from ``checkpoint`` if that file exists (else start fresh),
+        up to ``epochs`` in total. The run must use the same model
+        architecture, optimizer and batch settings; the result is the same as
+        a run that was never interrupted.
 
     Returns
     -------
@@ -215,6 +231,9 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     _check_positive_int("epochs", epochs)
     _check_positive_int("batch_size", batch_size, allow_none=True)
     _check_positive_int("sync_every", sync_every)
+    _check_positive_int("checkpoint_every", checkpoint_every)
+    if resume and checkpoint is None:
+        raise InvalidArgumentError("resume=True needs checkpoint=PATH (the file to continue from)")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
         raise InvalidArgumentError(f"dropout must be in [0, 1); got {dropout!r}")
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
@@ -250,12 +269,22 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     params = [a for pair in net.params for a in pair]
     opt_state = opt.init(params)
     history = History()
+    best, best_params, wait, start = math.inf, None, 0, 0
+    settings = {"batch_size": batch_size, "shuffle": bool(shuffle), "dropout": float(dropout),
+                "seed": seed if isinstance(seed, int) else None,
+                "early_stopping": None if early_stopping is None else [early_stopping.patience,
+                                                                       early_stopping.min_delta, monitor]}
+    if resume and checkpoint is not None and os.path.exists(checkpoint):
+        saved = _resume(checkpoint, net, opt, settings, rng)
+        params, opt_state, history, start = saved["params"], saved["opt_state"], saved["history"], saved["epoch"]
+        best, wait, best_params = saved["best"], saved["wait"], saved["best_params"]
+        if saved["stopped_early"]:
+            start = epochs
     pending = _Pending(history, classify, val is not None, params)
-    best, best_params, wait = math.inf, None, 0
     t0 = time.perf_counter()
     with be.quiet_overflow():  # divergence is checked at each sync instead
         try:
-            for epoch in range(epochs):
+            for epoch in range(start, epochs):
                 params, opt_state, metrics = _run_epoch(params, opt_state, Xd, T, net, opt, rng,
                                                         batch_size, shuffle, dropout)
                 if val is not None:
@@ -263,7 +292,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
                 pending.add(metrics, params)
                 last = epoch == epochs - 1
                 shows = bool(every) and ((epoch + 1) % every == 0 or last)
-                if not (monitor or last or shows or len(pending.rows) >= sync_every):
+                saves = checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or last)
+                if not (monitor or last or shows or saves or len(pending.rows) >= sync_every):
                     continue
                 pending.flush()  # the one host sync for every epoch since the last one
                 if shows:
@@ -275,9 +305,14 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
                         history.best_epoch = epoch
                     else:
                         wait += 1
-                        if wait >= early_stopping.patience:
-                            history.stopped_early = True
-                            break
+                        history.stopped_early = wait >= early_stopping.patience
+                if saves or history.stopped_early and checkpoint is not None:
+                    state = {**settings, "epoch": epoch + 1, "rng": rng.bit_generator.state,
+                             "history": history.as_dict(), "best": best if math.isfinite(best) else None,
+                             "wait": wait}
+                    save_checkpoint(checkpoint, net, params, opt, opt_state, state, best_params)
+                if history.stopped_early:
+                    break
         except (KeyboardInterrupt, _Interrupted) as stop:
             # Keep what completed: the history gets every finished epoch; the parameters
             # are those of the last completed step (a step replaces the whole list at once).
@@ -295,6 +330,51 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     be.synchronize()
     history.seconds = time.perf_counter() - t0
     return history
+
+
+def _resume(path: Any, net: MLP, opt: Optimizer, settings: dict, rng: Any) -> dict:
+    """Load a checkpoint for ``train(resume=True)``; check it belongs to this run; move it to the backend."""
+    saved = load_checkpoint(path)
+    train_state = saved["train"]
+    arch = ("sizes", "hidden", "output", "loss", "dtype")  # init and seed only matter before training
+    if any(saved["config"][k] != net.config()[k] for k in arch):
+        raise InvalidArgumentError(
+            f"checkpoint {path} holds a different model ({saved['config']['sizes']}, "
+            f"{saved['config']['dtype']}); resume with the same architecture and dtype, or start fresh"
+        )
+    hyper = {k: list(v) if isinstance(v, tuple) else v for k, v in opt.hyperparams.items()}
+    if saved["optimizer"] != {"name": opt.name, "hyperparams": hyper}:
+        raise InvalidArgumentError(
+            f"checkpoint {path} was written with optimizer {saved['optimizer']}; resume with the same "
+            "optimizer and hyperparameters, or start fresh"
+        )
+    for key, value in settings.items():
+        if train_state.get(key) != (list(value) if isinstance(value, tuple) else value):
+            raise InvalidArgumentError(
+                f"checkpoint {path} was written with {key}={train_state.get(key)!r}, this run has "
+                f"{key}={value!r}; resume with the same settings, or start fresh"
+            )
+    try:
+        rng.bit_generator.state = train_state["rng"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidArgumentError(f"checkpoint {path} has a bad random-generator state ({exc})") from None
+    be, dtype = net.backend, net.dtype
+    move = lambda arrays: None if arrays is None else [be.asarray(a, dtype) for a in arrays]  # noqa: E731
+    h = train_state.get("history") or {}
+    history = History(loss=list(h.get("loss", [])), accuracy=list(h.get("accuracy", [])),
+                      val_loss=list(h.get("val_loss", [])), val_accuracy=list(h.get("val_accuracy", [])),
+                      best_epoch=h.get("best_epoch"), stopped_early=bool(h.get("stopped_early")))
+    best = train_state.get("best")
+    return {
+        "params": move(saved["params"]),
+        "opt_state": {k: move(v) if isinstance(v, list) else v for k, v in saved["opt_state"].items()},
+        "history": history,
+        "epoch": int(train_state.get("epoch", 0)),
+        "best": math.inf if best is None else float(best),
+        "wait": int(train_state.get("wait", 0)),
+        "best_params": move(saved["best_params"]),
+        "stopped_early": history.stopped_early,
+    }
 
 
 def _run_epoch(params: list, opt_state: dict, X: Any, T: Any, net: MLP, opt: Optimizer, rng: Any,

@@ -1,0 +1,347 @@
+"""Model files and training checkpoints: NumPy ``.npz`` archives, loaded without pickle.
+
+A file holds a JSON header (format name, format version, architecture,
+dtype, and for checkpoints the optimizer, epoch, random-generator state and
+history) stored as a byte array under ``__xpnet__``, and one plain ``.npy``
+member per array. Loading never unpickles anything, and checks the header,
+every member's declared dtype and shape against the declared architecture,
+and the member sizes, *before* reading array data, so a truncated, corrupt
+or hostile file gets an :class:`~xpnet.errors.InvalidFileError` instead of a
+crash or a huge allocation. Files are written to a temporary file in the same
+directory, flushed to disk and renamed over the target, so the file at
+``path`` is always either the old one or the complete new one.
+
+Arrays are stored on the host in the model's dtype, so a file written from
+one backend loads on any other.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np  # host side by design: files hold NumPy arrays
+
+from .activations import ACTIVATIONS
+from .backend import to_numpy
+from .errors import InvalidArgumentError, XpnetError
+from .model import MLP
+
+__all__ = ["save", "load", "InvalidFileError", "FORMAT_VERSION", "MAX_LAYERS", "MAX_PARAMS"]
+
+#: Version of the file layout written by this xpnet; files of a newer version are refused.
+FORMAT_VERSION = 1
+#: Limits a file must respect before anything is allocated for it.
+MAX_LAYERS = 1_000
+MAX_PARAMS = 2**31  # scalars in all arrays of one file together
+MAX_HEADER_BYTES = 16 * 2**20
+_HEADER = "__xpnet__"
+_DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
+
+
+class InvalidFileError(XpnetError, ValueError):
+    """A model or checkpoint file is missing, truncated, corrupt, or not an xpnet file."""
+
+
+# -- writing ---------------------------------------------------------------
+def _check_savable(model: MLP) -> None:
+    for act in model.activations:
+        if ACTIVATIONS.get(act.name) is not act:
+            raise InvalidArgumentError(
+                f"activation {act.name!r} is a custom function; only the built-in activations "
+                f"({', '.join(ACTIVATIONS)}) can be saved by name"
+            )
+
+
+def _host_params(params: list) -> dict[str, np.ndarray]:
+    arrays = {}
+    for l, (W, b) in enumerate(params):
+        arrays[f"W{l}"] = to_numpy(W)
+        arrays[f"b{l}"] = to_numpy(b)
+    return arrays
+
+
+def write_archive(path: str | os.PathLike, header: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``header`` and ``arrays`` to ``path`` atomically (temporary file, fsync, rename)."""
+    path = Path(path)
+    for name, a in arrays.items():
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise InvalidArgumentError(
+                f"refusing to save {name}: it contains NaN or infinity (training diverged?)"
+            )
+    blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **{_HEADER: blob}, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def save(model: MLP, path: str | os.PathLike) -> None:
+    """Save a model's architecture, dtype and parameters to ``path`` (an ``.npz`` file).
+
+    Raises
+    ------
+    InvalidArgumentError
+        The parameters hold NaN or infinity, or an activation is a custom function.
+    """
+    if not isinstance(model, MLP):
+        raise InvalidArgumentError(f"model must be an xpnet.MLP; got {type(model).__name__}")
+    _check_savable(model)
+    header = {"format": "xpnet-model", "version": FORMAT_VERSION, "model": model.config()}
+    write_archive(path, header, _host_params(model.params))
+
+
+# -- reading ---------------------------------------------------------------
+class Archive:
+    """A validated view of an xpnet ``.npz`` file: header first, arrays on request."""
+
+    def __init__(self, path: str | os.PathLike, expect: str) -> None:
+        self.path = str(path)
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+        except FileNotFoundError:
+            raise InvalidFileError(f"{self.path}: no such file") from None
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise InvalidFileError(f"{self.path}: not an xpnet file (not a valid .npz archive: {exc})") from None
+        self.members = {info.filename: info for info in self.zip.infolist()}
+        self.header = self._read_header(expect)
+
+    def close(self) -> None:
+        self.zip.close()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def fail(self, message: str) -> InvalidFileError:
+        return InvalidFileError(f"{self.path}: {message}")
+
+    def _read_header(self, expect: str) -> dict:
+        raw = self.read_array(_HEADER, np.dtype(np.uint8), None, limit=MAX_HEADER_BYTES)
+        try:
+            header = json.loads(raw.tobytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise self.fail(f"corrupt header ({exc})") from None
+        if not isinstance(header, dict) or header.get("format") not in ("xpnet-model", "xpnet-checkpoint"):
+            raise self.fail("not an xpnet file (unknown format)")
+        version = header.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise self.fail(f"bad format version {version!r}")
+        if version > FORMAT_VERSION:
+            raise self.fail(
+                f"written by a newer xpnet (format version {version}; this one reads up to "
+                f"{FORMAT_VERSION}); upgrade xpnet"
+            )
+        if expect == "xpnet-checkpoint" and header["format"] != expect:
+            raise self.fail("is a model file, not a training checkpoint")
+        return header
+
+    def read_array(self, name: str, dtype: np.dtype, shape: tuple | None, limit: int | None = None) -> np.ndarray:
+        """Read member ``name`` after checking its declared dtype, shape and byte size."""
+        info = self.members.get(name + ".npy")
+        if info is None:
+            raise self.fail(f"missing array {name!r}")
+        try:
+            with self.zip.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=10_000)
+                elif version == (2, 0):
+                    got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=10_000)
+                else:
+                    raise self.fail(f"array {name!r} has an unsupported .npy version {version}")
+                if got_dtype.hasobject or got_dtype != dtype:
+                    raise self.fail(f"array {name!r} has dtype {got_dtype}, expected {dtype}")
+                if fortran or len(got_shape) > 2:
+                    raise self.fail(f"array {name!r} has an unexpected layout")
+                if shape is not None and tuple(got_shape) != tuple(shape):
+                    raise self.fail(f"array {name!r} has shape {tuple(got_shape)}, but the declared "
+                                    f"architecture needs {tuple(shape)}")
+                count = math.prod(got_shape)
+                nbytes = count * dtype.itemsize
+                if limit is not None and nbytes > limit:
+                    raise self.fail(f"array {name!r} is larger than allowed ({nbytes} bytes)")
+                if info.file_size < fh.tell() + nbytes:
+                    raise self.fail(f"array {name!r} is truncated")
+                data = fh.read(nbytes)
+        except InvalidFileError:
+            raise
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, SyntaxError, TypeError) as exc:
+            raise self.fail(f"array {name!r} is corrupt ({type(exc).__name__}: {exc})") from None
+        if len(data) != nbytes:
+            raise self.fail(f"array {name!r} is truncated")
+        return np.frombuffer(data, dtype=dtype).reshape(got_shape).copy()
+
+
+def _checked_config(archive: Archive, config: Any) -> dict:
+    """Validate the architecture from a header before anything is allocated for it."""
+    if not isinstance(config, dict):
+        raise archive.fail("header has no model architecture")
+    sizes = config.get("sizes")
+    if (not isinstance(sizes, list) or not 2 <= len(sizes) <= MAX_LAYERS + 1
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_PARAMS for s in sizes)):
+        raise archive.fail(f"bad layer sizes {str(sizes)[:80]!r}")
+    n_params = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
+    if n_params > MAX_PARAMS:
+        raise archive.fail(f"declares {n_params} parameters, more than the limit of {MAX_PARAMS}")
+    if config.get("dtype") not in _DTYPES:
+        raise archive.fail(f"bad dtype {config.get('dtype')!r}; expected float32 or float64")
+    hidden = config.get("hidden")
+    if not isinstance(hidden, list) or len(hidden) != len(sizes) - 2:
+        raise archive.fail("hidden activations do not match the layer sizes")
+    for key in ("output", "loss", "init"):
+        if not isinstance(config.get(key), str):
+            raise archive.fail(f"bad {key!r} in the header")
+    if not all(isinstance(h, str) for h in hidden):
+        raise archive.fail("bad hidden activation names")
+    scale = config.get("init_scale")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (0 < scale < math.inf):
+        raise archive.fail("bad init_scale in the header")
+    seed = config.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise archive.fail("bad seed in the header")
+    return config
+
+
+def read_params(archive: Archive, config: dict, prefix: str = "") -> list[tuple[np.ndarray, np.ndarray]]:
+    """The ``(W, b)`` arrays of ``config``'s architecture, each checked before it is read."""
+    dtype = _DTYPES[config["dtype"]]
+    sizes = config["sizes"]
+    params = []
+    for l, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W = archive.read_array(f"{prefix}W{l}", dtype, (i, o))
+        b = archive.read_array(f"{prefix}b{l}", dtype, (o,))
+        if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            raise archive.fail(f"layer {l} holds NaN or infinity")
+        params.append((W, b))
+    return params
+
+
+def build_model(archive: Archive, config: Any, params: list, backend: Any) -> MLP:
+    try:
+        return MLP.from_config(config, params, backend=backend)
+    except (InvalidArgumentError, TypeError, KeyError) as exc:
+        if isinstance(exc, XpnetError) and "backend" in str(exc):
+            raise
+        raise archive.fail(f"invalid architecture in the header ({exc})") from None
+
+
+def load(path: str | os.PathLike, backend: Any = "numpy") -> MLP:
+    """Load a model saved by :func:`save` (or the model inside a checkpoint) onto ``backend``.
+
+    Raises
+    ------
+    InvalidFileError
+        Missing, truncated, corrupt, hostile or non-xpnet file; a newer format version.
+    """
+    with Archive(path, "xpnet-model") as archive:
+        config = _checked_config(archive, archive.header.get("model"))
+        params = read_params(archive, config)
+        return build_model(archive, config, params, backend)
+
+
+# -- training checkpoints ------------------------------------------------------
+class Checkpoint(dict):
+    """What :func:`load_checkpoint` returns: a dict with host (NumPy) arrays.
+
+    Keys: ``config`` (architecture), ``params`` (flat ``[W0, b0, ...]``),
+    ``optimizer`` (name and hyperparameters), ``opt_state`` (the optimizer
+    state with NumPy arrays), ``best_params`` (flat list or None) and
+    ``train`` (epoch, random-generator state, history, early-stopping state,
+    and the batch settings the run was started with).
+    """
+
+
+def _flat(pairs: list) -> list:
+    return [a for pair in pairs for a in pair]
+
+
+def save_checkpoint(path: str | os.PathLike, model: MLP, params: list, optimizer: Any, opt_state: dict,
+                    train_state: dict, best_params: list | None = None) -> None:
+    """Write a training checkpoint atomically: model, optimizer state, epoch, RNG state, history."""
+    _check_savable(model)
+    pairs = list(zip(params[0::2], params[1::2]))
+    arrays = _host_params(pairs)
+    state_layout: dict[str, Any] = {}
+    for key, value in opt_state.items():
+        if isinstance(value, list):
+            state_layout[key] = {"arrays": len(value)}
+            for i, a in enumerate(value):
+                arrays[f"opt.{key}.{i}"] = to_numpy(a)
+        elif value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            state_layout[key] = value
+        else:
+            raise InvalidArgumentError(f"cannot save optimizer state entry {key!r} of type {type(value).__name__}")
+    if best_params is not None:
+        for name, a in _host_params(list(zip(best_params[0::2], best_params[1::2]))).items():
+            arrays[f"best.{name}"] = a
+    header = {
+        "format": "xpnet-checkpoint",
+        "version": FORMAT_VERSION,
+        "model": model.config(),
+        "optimizer": {"name": optimizer.name, "hyperparams": _jsonable(optimizer.hyperparams)},
+        "opt_state": state_layout,
+        "has_best": best_params is not None,
+        "train": train_state,
+    }
+    write_archive(path, header, arrays)
+
+
+def _jsonable(hyper: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in hyper.items()}
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint written by ``train(..., checkpoint=path)``, validating it first."""
+    with Archive(path, "xpnet-checkpoint") as archive:
+        header = archive.header
+        config = _checked_config(archive, header.get("model"))
+        params = _flat(read_params(archive, config))
+        dtype = _DTYPES[config["dtype"]]
+        opt_state: dict[str, Any] = {}
+        layout = header.get("opt_state")
+        if not isinstance(layout, dict):
+            raise archive.fail("bad optimizer state in the header")
+        for key, value in layout.items():
+            if isinstance(value, dict):
+                n = value.get("arrays")
+                if n != len(params):
+                    raise archive.fail(f"optimizer state {key!r} has {n!r} arrays for {len(params)} parameters")
+                opt_state[key] = [archive.read_array(f"opt.{key}.{i}", dtype, params[i].shape)
+                                  for i in range(len(params))]
+            elif value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+                opt_state[key] = value
+            else:
+                raise archive.fail(f"bad optimizer state entry {key!r}")
+        best = _flat(read_params(archive, config, prefix="best.")) if header.get("has_best") else None
+        optimizer = header.get("optimizer")
+        train_state = header.get("train")
+        if not isinstance(optimizer, dict) or not isinstance(train_state, dict):
+            raise archive.fail("header lacks the optimizer or training state")
+        return Checkpoint(config=config, params=params, optimizer=optimizer, opt_state=opt_state,
+                          best_params=best, train=train_state)
