@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from array_api_compat import array_namespace
 
+from .backend import array_namespace
 from .errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = [
@@ -84,13 +84,11 @@ def _tanh_backward(da, z, a):
 # -- relu ------------------------------------------------------------------
 def relu(z):
     """Rectified linear unit ``max(z, 0)``."""
-    xp = array_namespace(z)
-    return xp.where(z > 0, z, xp.zeros_like(z))
+    return array_namespace(z).maximum(z, 0.0)
 
 
 def _relu_backward(da, z, a):
-    xp = array_namespace(da)
-    return xp.where(z > 0, da, xp.zeros_like(da))
+    return array_namespace(da).where(z > 0, da, 0.0)
 
 
 # -- leaky relu --------------------------------------------------------------

@@ -32,6 +32,7 @@ __all__ = [
     "available_backends",
     "to_numpy",
     "host_rng",
+    "array_namespace",
 ]
 
 #: Names accepted by ``backend=``, in the order xpnet prefers them.
@@ -341,6 +342,26 @@ def available_backends() -> list[str]:
             continue
         usable.append(name)
     return usable
+
+
+# -- namespaces ----------------------------------------------------------------
+_NAMESPACES: dict[type, Any] = {}
+
+
+def array_namespace(*arrays: Any) -> Any:
+    """``array_api_compat.array_namespace``, memoized on the type of a single array.
+
+    The math code asks for the namespace of its arguments several times per
+    step; for one array the answer depends only on its type, and the cache turns
+    a few microseconds of inspection into a dictionary lookup.
+    """
+    if len(arrays) == 1:
+        kind = type(arrays[0])
+        xp = _NAMESPACES.get(kind)
+        if xp is None:
+            xp = _NAMESPACES[kind] = array_api_compat.array_namespace(arrays[0])
+        return xp
+    return array_api_compat.array_namespace(*arrays)
 
 
 # -- host side ---------------------------------------------------------------

@@ -22,14 +22,47 @@ Conventions shared by every generator
   classes get one extra point each.
 * Invalid arguments raise :class:`ValueError` with a message naming the
   argument, what was expected and what was given.
+
+Real data
+---------
+Besides the generators, the module reads real data into the same
+``(X float64, y int64)`` convention:
+
+* :func:`digits`: the 8x8 handwritten digits that scikit-learn ships
+  (1,797 images, no download; needs ``pip install scikit-learn``).
+* :func:`load_mnist`: MNIST or Fashion-MNIST from the standard IDX files in a
+  directory (``.gz`` or not), optionally downloaded once and verified against
+  the published MD5 checksums.
+* :func:`load_csv` and :func:`load_npz`: your own data from a CSV or ``.npz``
+  file.
+* :func:`train_test_split`: a seeded (optionally stratified) split.
+
+Errors about files are :class:`xpnet.XpnetError` subclasses that are also the
+built-in type a Python user expects: :class:`DataFormatError` (a
+``ValueError``, naming the file and the row/column or header field at fault),
+:class:`ChecksumError`, :class:`DataNotFoundError` (a ``FileNotFoundError``),
+:class:`DownloadError` (an ``OSError``) and :class:`MissingDependencyError`
+(an ``ImportError`` saying what to install).
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import hashlib
+import io
 import math
 import numbers
+import os
+import struct
+import urllib.request
+import zipfile
+import zlib
+from pathlib import Path
 
 import numpy as np
+
+from .errors import InvalidArgumentError, XpnetError
 
 __all__ = [
     "NAMES",
@@ -43,6 +76,22 @@ __all__ = [
     "one_hot",
     "standardize",
     "load",
+    "ALL_NAMES",
+    "REAL_NAMES",
+    "digits",
+    "load_mnist",
+    "read_idx",
+    "load_csv",
+    "load_npz",
+    "train_test_split",
+    "MNIST_FILES",
+    "MNIST_MIRRORS",
+    "MNIST_CHECKSUMS",
+    "DataFormatError",
+    "ChecksumError",
+    "DataNotFoundError",
+    "DownloadError",
+    "MissingDependencyError",
 ]
 
 
@@ -594,6 +643,772 @@ def standardize(X, mean=None, std=None):
 
 
 # ---------------------------------------------------------------------------
+# Errors about data files and optional dependencies
+# ---------------------------------------------------------------------------
+
+
+class DataFormatError(XpnetError, ValueError):
+    """A data file's contents are not what its format requires (names the file and the place)."""
+
+
+class ChecksumError(DataFormatError):
+    """A downloaded (or cached) file does not have its published checksum."""
+
+
+class DataNotFoundError(XpnetError, FileNotFoundError):
+    """A data file is not where it was looked for (says where and what to do)."""
+
+
+class DownloadError(XpnetError, OSError):
+    """No mirror could deliver a file (lists what each one answered)."""
+
+
+class MissingDependencyError(XpnetError, ImportError):
+    """An optional dependency is not installed; the message says what to install."""
+
+
+def _require_file(path, what="data file"):
+    """``path`` as a :class:`Path` to an existing regular file, or raise DataNotFoundError."""
+    try:
+        path = Path(os.fspath(path))
+    except TypeError:
+        raise InvalidArgumentError(
+            f"path must be a str or os.PathLike naming a {what}, got {path!r} of type "
+            f"{type(path).__name__}"
+        ) from None
+    if not path.is_file():
+        where = "is a directory, not a file" if path.is_dir() else "does not exist"
+        raise DataNotFoundError(f"{what} {str(path)!r} {where}")
+    return path
+
+
+# ---------------------------------------------------------------------------
+# scikit-learn's handwritten digits
+# ---------------------------------------------------------------------------
+
+
+def digits(n_samples=None, n_classes=10, scale=True, seed=0):
+    """The 8x8 handwritten digits shipped with scikit-learn (real data, no download).
+
+    1,797 grey-scale images of the digits 0-9 (about 180 per class) from the
+    UCI "Optical Recognition of Handwritten Digits" data set, as loaded by
+    :func:`sklearn.datasets.load_digits`.
+
+    Parameters
+    ----------
+    n_samples : int, optional
+        Return a random subset of this many images (drawn without replacement
+        with ``seed``, kept in the original order); ``None`` returns all of
+        them in scikit-learn's order.
+    n_classes : int, default 10
+        Keep only the digits ``0 .. n_classes - 1``; must be in ``2 .. 10``.
+    scale : bool, default True
+        Divide the pixel values (integers 0-16) by 16 so ``X`` lies in
+        ``[0, 1]``; ``False`` keeps the raw counts.
+    seed : int, default 0
+        Seed for the subset drawn when ``n_samples`` is given; unused
+        otherwise (the data set itself is fixed).
+
+    Returns
+    -------
+    X : numpy.ndarray of float64, shape (n_samples, 64)
+        One flattened 8x8 image per row (row-major pixels).
+    y : numpy.ndarray of int64, shape (n_samples,)
+        The digit shown, ``0 .. n_classes - 1``.
+
+    Raises
+    ------
+    MissingDependencyError
+        scikit-learn is not installed (an ``ImportError``).
+    ValueError
+        ``n_classes`` outside ``2 .. 10`` or ``n_samples`` larger than the
+        available images.
+    """
+    n_classes = _check_int("n_classes", n_classes, 2)
+    if n_classes > 10:
+        raise InvalidArgumentError(f"n_classes must be an integer in 2 .. 10, got {n_classes}")
+    if n_samples is not None:
+        n_samples = _check_int("n_samples", n_samples, 1)
+    if not isinstance(scale, (bool, np.bool_)):
+        raise InvalidArgumentError(f"scale must be True or False, got {scale!r}")
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise MissingDependencyError("digits needs scikit-learn: pip install scikit-learn") from None
+    bunch = load_digits(n_class=n_classes)
+    X = np.asarray(bunch.data, dtype=np.float64)
+    y = np.asarray(bunch.target, dtype=np.int64)
+    if n_samples is not None:
+        if n_samples > X.shape[0]:
+            raise InvalidArgumentError(
+                f"n_samples must be <= {X.shape[0]} (the digits 0..{n_classes - 1} available), "
+                f"got {n_samples}"
+            )
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.choice(X.shape[0], size=n_samples, replace=False))
+        X, y = X[keep], y[keep]
+    if scale:
+        X = X / 16.0
+    return _finish(X, y)
+
+
+# ---------------------------------------------------------------------------
+# IDX files (MNIST, Fashion-MNIST)
+# ---------------------------------------------------------------------------
+
+#: IDX type codes -> big-endian NumPy dtypes (the format stores everything big-endian).
+_IDX_DTYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+#: The standard file names of each split, as published (the ``.gz`` files are downloaded).
+MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+#: Base URLs tried in order by ``load_mnist(..., download=True)``.
+MNIST_MIRRORS = {
+    "mnist": (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    ),
+    "fashion": (
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
+}
+
+#: Published checksums of the ``.gz`` files: ``(algorithm, hex digest)``, the MD5 sums
+#: that torchvision and the Fashion-MNIST repository publish. A download is used only
+#: when its digest matches; a file without an entry here cannot be downloaded.
+MNIST_CHECKSUMS = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": ("md5", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+        "train-labels-idx1-ubyte.gz": ("md5", "d53e105ee54ea40749a09fcbcd1e9432"),
+        "t10k-images-idx3-ubyte.gz": ("md5", "9fb629c4189551a2d022fa330f9573f3"),
+        "t10k-labels-idx1-ubyte.gz": ("md5", "ec29112dd5afa0611ce80d1b7f02629c"),
+    },
+    "fashion": {
+        "train-images-idx3-ubyte.gz": ("md5", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        "train-labels-idx1-ubyte.gz": ("md5", "25c81989df183df01b3e8a0aad5dffbe"),
+        "t10k-images-idx3-ubyte.gz": ("md5", "bef4ecab320f06d8554ea6380940ec79"),
+        "t10k-labels-idx1-ubyte.gz": ("md5", "bb300cfdad3c16e7a12a480ee83cd310"),
+    },
+}
+
+
+def _read_bytes(path):
+    """The (decompressed, for ``.gz``) bytes of ``path``; a broken gzip is a DataFormatError."""
+    if path.name.endswith(".gz"):
+        try:
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataFormatError(f"{str(path)!r} is not a valid gzip file ({exc})") from None
+    return path.read_bytes()
+
+
+def read_idx(path):
+    """Read one IDX file (the MNIST format), plain or gzip-compressed.
+
+    The header is two zero bytes, a type code (``0x08`` unsigned byte,
+    ``0x09`` signed byte, ``0x0B`` int16, ``0x0C`` int32, ``0x0D`` float32,
+    ``0x0E`` float64), the number of dimensions, then each dimension as a
+    big-endian uint32; the data follow in row-major, big-endian order.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; a name ending in ``.gz`` is decompressed.
+
+    Returns
+    -------
+    numpy.ndarray
+        Of the stored shape, in native byte order (``uint8`` for MNIST).
+
+    Raises
+    ------
+    DataFormatError
+        A wrong magic number, an unknown type code, a truncated header or
+        data, or trailing bytes; the message names the file.
+    DataNotFoundError
+        ``path`` does not exist.
+    """
+    path = _require_file(path, "IDX file")
+    raw = _read_bytes(path)
+    name = repr(str(path))
+    if len(raw) < 4:
+        raise DataFormatError(f"{name} is truncated: {len(raw)} bytes, too short for an IDX header")
+    zero, code, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or code not in _IDX_DTYPES:
+        raise DataFormatError(
+            f"{name} is not an IDX file: wrong magic number 0x{raw[:4].hex()} (expected 0x0000 "
+            f"followed by a type code in {sorted(hex(c) for c in _IDX_DTYPES)} and the rank, "
+            "e.g. 0x00000803 for images, 0x00000801 for labels)"
+        )
+    if ndim == 0:
+        raise DataFormatError(f"{name} declares 0 dimensions; an IDX file needs at least one")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataFormatError(
+            f"{name} is truncated: its header declares {ndim} dimensions ({header} bytes) "
+            f"but the file has {len(raw)} bytes"
+        )
+    dims = struct.unpack(f">{ndim}I", raw[4:header])
+    dtype = _IDX_DTYPES[code]
+    expected = math.prod(dims) * dtype.itemsize
+    found = len(raw) - header
+    if found < expected:
+        raise DataFormatError(
+            f"{name} is truncated: dimensions {dims} need {expected} bytes of {dtype.name} data "
+            f"but only {found} follow the header"
+        )
+    if found > expected:
+        raise DataFormatError(
+            f"{name} has {found - expected} unexpected trailing bytes after the {expected} bytes "
+            f"of data its dimensions {dims} declare"
+        )
+    data = np.frombuffer(raw, dtype=dtype, count=math.prod(dims), offset=header)
+    return data.reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def _find_idx(directory, stem):
+    """The first existing file for ``stem`` (plain, .gz, or the 'name.idx3-ubyte' spelling)."""
+    dotted = stem.replace("-idx", ".idx", 1)
+    for candidate in (stem, stem + ".gz", dotted, dotted + ".gz"):
+        path = directory / candidate
+        if path.is_file():
+            return path
+    return None
+
+
+def _digest(path, algorithm):
+    h = hashlib.new(algorithm, usedforsecurity=False) if algorithm == "md5" else hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _checksum_for(variant, filename):
+    entry = MNIST_CHECKSUMS.get(variant, {}).get(filename)
+    if not entry or not entry[1]:
+        raise ChecksumError(
+            f"no published checksum is known for {variant} file {filename!r}, so xpnet will not "
+            "download it unverified; download it yourself into the directory (load_mnist reads "
+            "files that are already there) or add its digest to xpnet.datasets.MNIST_CHECKSUMS"
+        )
+    return entry
+
+
+def _verify(path, variant, filename):
+    algorithm, expected = _checksum_for(variant, filename)
+    actual = _digest(path, algorithm)
+    if actual.lower() != expected.lower():
+        raise ChecksumError(
+            f"{str(path)!r} has {algorithm} {actual}, but the published {algorithm} of {variant} "
+            f"{filename!r} is {expected}; the file is corrupt or not the original"
+        )
+
+
+def _download(directory, variant, filename, timeout=60.0):
+    """Fetch ``filename`` from the variant's mirrors into ``directory``, verified; return its path."""
+    _checksum_for(variant, filename)  # refuse before any traffic when no checksum is known
+    target = directory / filename
+    partial = directory / (filename + ".part")
+    failures = []
+    for base in MNIST_MIRRORS[variant]:
+        url = base + filename
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response, open(partial, "wb") as out:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    out.write(block)
+        except OSError as exc:  # URLError, HTTPError, timeouts, connection resets
+            failures.append(f"{url}: {exc}")
+            partial.unlink(missing_ok=True)
+            continue
+        try:
+            _verify(partial, variant, filename)
+        except ChecksumError as exc:
+            failures.append(f"{url}: {exc}")
+            partial.unlink(missing_ok=True)
+            continue
+        os.replace(partial, target)
+        return target
+    detail = "; ".join(failures)
+    if any("published" in f for f in failures):
+        raise ChecksumError(f"no mirror delivered {variant} {filename!r} with its published checksum: "
+                            f"{detail}")
+    raise DownloadError(
+        f"could not download {variant} {filename!r} from any mirror ({detail}); download it by "
+        f"hand into {str(directory)!r} and call load_mnist without download=True"
+    )
+
+
+def load_mnist(directory, kind="train", variant="mnist", download=False):
+    """MNIST or Fashion-MNIST from the standard IDX files in ``directory``.
+
+    Looks for ``train-images-idx3-ubyte`` and ``train-labels-idx1-ubyte``
+    (``kind="train"``, 60,000 images) or ``t10k-images-idx3-ubyte`` and
+    ``t10k-labels-idx1-ubyte`` (``kind="test"``, 10,000 images), each plain or
+    with ``.gz`` (the ``train-images.idx3-ubyte`` spelling is accepted too).
+    Both variants use the same file names, so keep them in separate
+    directories.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Where the files are (created when downloading).
+    kind : {"train", "test"}
+        Which split to read.
+    variant : {"mnist", "fashion"}
+        Which data set: the digits, or Zalando's Fashion-MNIST.  Only matters
+        for downloading (the mirrors and checksums differ).
+    download : bool, default False
+        Fetch the four ``.gz`` files of the variant that are not already in
+        ``directory`` from :data:`MNIST_MIRRORS` (tried in order) with
+        :mod:`urllib`, and verify every ``.gz`` file against the published MD5
+        in :data:`MNIST_CHECKSUMS` before it is used.  A file whose checksum
+        does not match is never used (a mismatching download is deleted).
+
+    Returns
+    -------
+    X : numpy.ndarray of float64, shape (n, rows * cols)
+        Pixel intensities scaled to ``[0, 1]``, one flattened image per row
+        (``(n, 784)`` for the 28x28 images of MNIST and Fashion-MNIST).
+    y : numpy.ndarray of int64, shape (n,)
+        Labels ``0 .. 9``.
+
+    Raises
+    ------
+    DataNotFoundError
+        A file is missing and ``download`` is False.
+    DataFormatError
+        A malformed file (wrong magic number, type other than unsigned byte,
+        wrong rank, truncated data) or images and labels whose counts differ;
+        the message names the file(s).
+    ChecksumError
+        A ``.gz`` file does not match its published checksum (``download=True``).
+    DownloadError
+        No mirror could deliver a missing file.
+    """
+    if kind not in MNIST_FILES:
+        raise InvalidArgumentError(f"kind must be 'train' or 'test', got {kind!r}")
+    if variant not in MNIST_MIRRORS:
+        raise InvalidArgumentError(f"variant must be 'mnist' or 'fashion', got {variant!r}")
+    if not isinstance(download, (bool, np.bool_)):
+        raise InvalidArgumentError(f"download must be True or False, got {download!r}")
+    try:
+        directory = Path(os.fspath(directory))
+    except TypeError:
+        raise InvalidArgumentError(
+            f"directory must be a str or os.PathLike, got {directory!r} of type {type(directory).__name__}"
+        ) from None
+    if download:
+        directory.mkdir(parents=True, exist_ok=True)
+        for stems in MNIST_FILES.values():
+            for stem in stems:
+                existing = _find_idx(directory, stem)
+                if existing is None:
+                    _download(directory, variant, stem + ".gz")
+                elif existing.name == stem + ".gz":
+                    _verify(existing, variant, existing.name)
+    paths = []
+    for stem in MNIST_FILES[kind]:
+        path = _find_idx(directory, stem)
+        if path is None:
+            raise DataNotFoundError(
+                f"no {stem!r} (or {stem + '.gz'!r}) in {str(directory)!r}; put the {variant} IDX "
+                "files there or pass download=True"
+            )
+        paths.append(path)
+    images_path, labels_path = paths
+    images = read_idx(images_path)
+    labels = read_idx(labels_path)
+    for path, arr, rank, what in ((images_path, images, 3, "images (n, rows, cols)"),
+                                  (labels_path, labels, 1, "labels (n,)")):
+        if arr.dtype != np.uint8:
+            raise DataFormatError(
+                f"{str(path)!r} holds {arr.dtype} data; MNIST {what} are unsigned bytes (type code 0x08)"
+            )
+        if arr.ndim != rank:
+            raise DataFormatError(
+                f"{str(path)!r} has {arr.ndim} dimensions {arr.shape}; MNIST {what} have {rank}"
+            )
+    if images.shape[0] != labels.shape[0]:
+        raise DataFormatError(
+            f"count mismatch: {str(images_path)!r} holds {images.shape[0]} images but "
+            f"{str(labels_path)!r} holds {labels.shape[0]} labels"
+        )
+    X = images.reshape(images.shape[0], -1).astype(np.float64) / 255.0
+    return _finish(X, labels)
+
+
+# ---------------------------------------------------------------------------
+# CSV and NPZ files
+# ---------------------------------------------------------------------------
+
+
+def _open_text(path):
+    if path.name.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def _split_rows(path, delimiter, limit=None):
+    """``[(line_number, [cells])]`` of the non-blank lines (at most ``limit``), cells stripped."""
+    rows = []
+    try:
+        with _open_text(path) as fh:
+            if delimiter is None:
+                for number, line in enumerate(fh, start=1):
+                    cells = line.split()
+                    if cells:
+                        rows.append((number, cells))
+                        if limit is not None and len(rows) >= limit:
+                            break
+            else:
+                reader = csv.reader(fh, delimiter=delimiter)
+                for cells in reader:
+                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                        continue  # a blank line
+                    rows.append((reader.line_num, [c.strip() for c in cells]))
+                    if limit is not None and len(rows) >= limit:
+                        break
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{str(path)!r} is not UTF-8 text ({exc})") from None
+    except csv.Error as exc:
+        raise DataFormatError(f"{str(path)!r} is not valid CSV ({exc})") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataFormatError(f"could not read {str(path)!r} ({exc})") from None
+    return rows
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _integral_labels(values, where):
+    """``values`` (float64) as int64 labels, or a DataFormatError naming the first bad one."""
+    bad = ~np.isfinite(values) | (values != np.round(values))
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise DataFormatError(
+            f"{where(i)} holds {values[i].item()!r}, not an integer class label; labels must be whole "
+            "numbers 0 .. k-1 (map names such as 'setosa' to numbers first)"
+        )
+    return values.astype(np.int64)
+
+
+def load_csv(path, label_column=-1, delimiter=",", skip_header="auto"):
+    """Read labelled data from a CSV file: one sample per row, all cells numbers.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (UTF-8; a name ending in ``.gz`` is decompressed).  Blank
+        lines are skipped; cells may be quoted.
+    label_column : int or str, default -1
+        The column holding the integer class labels: a position (negative
+        counts from the end, so the default is the last column) or, for a
+        file with a header, its name.  Every other column is a feature.
+    delimiter : str or None, default ","
+        The cell separator (``";"``, ``"\\t"``, ...); ``None`` splits on runs
+        of whitespace.
+    skip_header : "auto", bool, default "auto"
+        Whether the first row is a header of column names.  ``"auto"``
+        treats it as one when any of its cells is not a number.
+
+    Returns
+    -------
+    X : numpy.ndarray of float64, shape (n_rows, n_columns - 1)
+    y : numpy.ndarray of int64, shape (n_rows,)
+
+    Raises
+    ------
+    DataFormatError
+        A cell that is not a number (naming its line and column), rows of
+        different lengths (naming the first that differs), non-integer labels,
+        or a file without data rows.
+    InvalidArgumentError
+        ``label_column`` names no column of the file.
+    DataNotFoundError
+        ``path`` does not exist.
+    """
+    path = _require_file(path, "CSV file")
+    if skip_header not in ("auto", True, False):
+        raise InvalidArgumentError(f"skip_header must be 'auto', True or False, got {skip_header!r}")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise InvalidArgumentError(
+            f"delimiter must be a single character such as ',' or ';' (or None for whitespace), "
+            f"got {delimiter!r}"
+        )
+    if isinstance(label_column, (bool, np.bool_)) or not isinstance(label_column, (numbers.Integral, str)):
+        raise InvalidArgumentError(
+            f"label_column must be a column position (int) or a header name (str), got {label_column!r}"
+        )
+    name = repr(str(path))
+    head = _split_rows(path, delimiter, limit=2)  # enough to see the header and the width
+    if not head:
+        raise DataFormatError(f"{name} holds no data rows")
+    header = None
+    if skip_header is True or (skip_header == "auto" and not all(map(_is_number, head[0][1]))):
+        header, head = head[0][1], head[1:]
+    if not head:
+        raise DataFormatError(f"{name} holds a header row but no data rows")
+    width = len(header) if header is not None else len(head[0][1])
+    if width < 2:
+        raise DataFormatError(
+            f"{name} has {width} column; it needs at least one feature column and the label column"
+        )
+
+    def column_name(j):
+        return f"column {j + 1}" + (f" ({header[j]!r})" if header is not None else "")
+
+    if isinstance(label_column, str):
+        if header is None:
+            raise InvalidArgumentError(
+                f"label_column={label_column!r} is a column name, but {name} has no header row; "
+                "pass a position such as -1 (or skip_header=True if the first row is a header)"
+            )
+        if label_column not in header:
+            raise InvalidArgumentError(
+                f"label_column {label_column!r} is not a column of {name}; its columns are "
+                f"{', '.join(map(repr, header))}"
+            )
+        j_label = header.index(label_column)
+    else:
+        j_label = int(label_column)
+        if not -width <= j_label < width:
+            raise InvalidArgumentError(
+                f"label_column={j_label} is out of range for {name}, whose rows have {width} columns "
+                f"(valid: {-width} .. {width - 1})"
+            )
+        j_label %= width
+
+    first_data_line = head[0][0]
+    data = _parse_fast(path, delimiter, skiprows=first_data_line - 1, width=width)
+    line_numbers = None  # the fast parser keeps none; they are found again on an error
+    if data is None:  # something is wrong (or unusual): parse cell by cell and say exactly where
+        rows = [r for r in _split_rows(path, delimiter) if r[0] >= first_data_line]
+        data = np.empty((len(rows), width), dtype=np.float64)
+        for i, (line, cells) in enumerate(rows):
+            if len(cells) != width:
+                source = "the header" if header is not None else f"line {first_data_line}"
+                raise DataFormatError(
+                    f"ragged rows in {name}: line {line} has {len(cells)} cells but {source} has {width}"
+                )
+            for j, cell in enumerate(cells):
+                try:
+                    data[i, j] = float(cell)
+                except ValueError:
+                    shown = "an empty cell" if cell == "" else repr(cell)
+                    raise DataFormatError(
+                        f"{name}, line {line}, {column_name(j)}: {shown} is not a number"
+                    ) from None
+        line_numbers = [line for line, _ in rows]
+
+    def where(i):
+        lines = line_numbers
+        if lines is None:  # only on this error path: find the lines again
+            lines = [r[0] for r in _split_rows(path, delimiter) if r[0] >= first_data_line]
+        return f"{name}, line {lines[i]}, label {column_name(j_label)}"
+
+    y = _integral_labels(data[:, j_label], where)
+    X = np.delete(data, j_label, axis=1)
+    return _finish(X, y)
+
+
+def _parse_fast(path, delimiter, skiprows, width):
+    """NumPy's C parser for the well-formed common case; None to fall back to the careful one."""
+    try:
+        data = np.loadtxt(path, delimiter=delimiter, skiprows=skiprows, comments=None,
+                          dtype=np.float64, ndmin=2, quotechar='"' if delimiter is not None else None,
+                          encoding="utf-8-sig")
+    except (ValueError, OSError, EOFError, UnicodeDecodeError, zlib.error):
+        return None
+    return data if data.ndim == 2 and data.shape[1] == width and data.shape[0] > 0 else None
+
+
+def load_npz(path, x_key="X", y_key="y"):
+    """Read ``(X, y)`` from a NumPy ``.npz`` archive (as written by ``numpy.savez``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The archive.  It is opened with ``allow_pickle=False``: arrays of
+        Python objects are refused, so loading a file cannot run code.
+    x_key, y_key : str, default "X" and "y"
+        The names of the feature and label arrays in the archive
+        (``numpy.savez(path, X=X, y=y)``).
+
+    Returns
+    -------
+    X : numpy.ndarray of float64, shape (n_samples, n_features)
+        The features; a 1-D array is refused (reshape it to one column).
+    y : numpy.ndarray of int64, shape (n_samples,)
+        The labels; a column ``(n, 1)`` is flattened; floats must be whole
+        numbers.
+
+    Raises
+    ------
+    DataFormatError
+        Not an ``.npz`` archive, a missing key (the message lists the keys
+        present), object arrays, non-numeric or NaN/infinite data, a wrong
+        rank, non-integer labels, or ``X`` and ``y`` of different lengths.
+    DataNotFoundError
+        ``path`` does not exist.
+    """
+    path = _require_file(path, ".npz file")
+    name = repr(str(path))
+    for key_name, key in (("x_key", x_key), ("y_key", y_key)):
+        if not isinstance(key, str):
+            raise InvalidArgumentError(f"{key_name} must be a str naming an array, got {key!r}")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataFormatError(f"{name} is not a NumPy .npz archive ({exc})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataFormatError(
+            f"{name} is a single .npy array, not an .npz archive; save X and y together with "
+            "numpy.savez(path, X=X, y=y)"
+        )
+    with archive:
+        keys = list(archive.files)
+        arrays = []
+        for key_name, key in (("x_key", x_key), ("y_key", y_key)):
+            if key not in keys:
+                raise DataFormatError(
+                    f"{name} has no array {key!r} ({key_name}); it holds {', '.join(map(repr, keys)) or 'nothing'}"
+                    f"; pass {key_name}= with one of those names"
+                )
+            try:
+                arrays.append(archive[key])
+            except ValueError as exc:  # object arrays need pickle, which is refused
+                raise DataFormatError(
+                    f"{name}: array {key!r} cannot be read without pickle ({exc}); save numeric arrays"
+                ) from None
+    X, y = arrays
+    for key, arr in ((x_key, X), (y_key, y)):
+        if arr.dtype.kind not in "biuf":
+            raise DataFormatError(f"{name}: array {key!r} has dtype {arr.dtype}; it must hold real numbers")
+    if X.ndim != 2:
+        raise DataFormatError(
+            f"{name}: array {x_key!r} has shape {X.shape}; features must be 2-D (n_samples, n_features)"
+            + ("; save X.reshape(-1, 1) for a single feature" if X.ndim == 1 else "")
+        )
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise DataFormatError(
+            f"{name}: array {y_key!r} has shape {y.shape}; labels must be 1-D (n_samples,) "
+            "integer classes (convert one-hot rows with argmax(axis=1))"
+        )
+    if X.shape[0] != y.shape[0]:
+        raise DataFormatError(
+            f"{name}: {x_key!r} has {X.shape[0]} rows but {y_key!r} has {y.shape[0]} labels"
+        )
+    X = X.astype(np.float64)
+    if not np.all(np.isfinite(X)):
+        i, j = np.argwhere(~np.isfinite(X))[0]
+        raise DataFormatError(f"{name}: {x_key}[{i}, {j}] is {X[i, j].item()}; features must be finite")
+    y = _integral_labels(y.astype(np.float64), lambda i: f"{name}: {y_key}[{i}]")
+    return _finish(X, y)
+
+
+# ---------------------------------------------------------------------------
+# Splitting
+# ---------------------------------------------------------------------------
+
+
+def train_test_split(X, y, test_size=0.2, seed=0, stratify=False):
+    """Split ``(X, y)`` into shuffled training and test parts.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, ...)
+    y : array_like, shape (n_samples, ...)
+        Rows are split together.
+    test_size : float or int, default 0.2
+        A fraction in ``(0, 1)`` of the rows (rounded, at least one row in
+        each part), or a row count in ``1 .. n_samples - 1``.
+    seed : int, default 0
+        Seed for ``numpy.random.default_rng``; the same seed gives the same split.
+    stratify : bool, default False
+        Keep each class's share of the rows in both parts (``y`` must then
+        hold 1-D class labels); each class contributes ``round(test_size *
+        n_class)`` rows to the test part, adjusted so the total is the
+        requested size.
+
+    Returns
+    -------
+    X_train, X_test, y_train, y_test : numpy.ndarray
+        In scikit-learn's order; dtypes are kept, rows are shuffled.
+
+    Raises
+    ------
+    ValueError
+        Lengths differ, fewer than two rows, or a ``test_size`` that would
+        leave a part empty.
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0:
+        raise InvalidArgumentError("X and y must be arrays with one sample per row, got a scalar")
+    n = X.shape[0]
+    if y.shape[0] != n:
+        raise InvalidArgumentError(f"X has {n} rows but y has {y.shape[0]}; they must match")
+    if n < 2:
+        raise InvalidArgumentError(f"need at least 2 rows to split, got {n}")
+    if isinstance(test_size, (bool, np.bool_)) or not isinstance(test_size, numbers.Real):
+        raise InvalidArgumentError(f"test_size must be a fraction in (0, 1) or a row count, got {test_size!r}")
+    if isinstance(test_size, numbers.Integral):
+        n_test = int(test_size)
+        if not 1 <= n_test <= n - 1:
+            raise InvalidArgumentError(f"test_size must be a row count in 1 .. {n - 1}, got {n_test}")
+    else:
+        fraction = float(test_size)
+        if not 0.0 < fraction < 1.0:
+            raise InvalidArgumentError(f"test_size must be a fraction in (0, 1), got {fraction}")
+        n_test = min(max(int(round(fraction * n)), 1), n - 1)
+    rng = np.random.default_rng(seed)
+    if not stratify:
+        order = rng.permutation(n)
+        test, train = order[:n_test], order[n_test:]
+    else:
+        if y.ndim != 1:
+            raise InvalidArgumentError(f"stratify=True needs 1-D class labels y, got shape {y.shape}")
+        classes, inverse = np.unique(y, return_inverse=True)
+        counts = np.bincount(inverse, minlength=len(classes))
+        want = counts * (n_test / n)
+        take = np.floor(want).astype(np.int64)
+        # hand out the remaining test rows to the classes with the largest remainders
+        short = n_test - int(take.sum())
+        if short > 0:
+            for k in np.argsort(-(want - take), kind="stable")[:short]:
+                take[k] += 1
+        test_parts, train_parts = [], []
+        for k in range(len(classes)):
+            members = rng.permutation(np.flatnonzero(inverse == k))
+            test_parts.append(members[:take[k]])
+            train_parts.append(members[take[k]:])
+        test = rng.permutation(np.concatenate(test_parts))
+        train = rng.permutation(np.concatenate(train_parts))
+    return X[train], X[test], y[train], y[test]
+
+
+# ---------------------------------------------------------------------------
 # Lookup by name
 # ---------------------------------------------------------------------------
 
@@ -607,32 +1422,43 @@ _GENERATORS = {
     "teacher": teacher,
 }
 
-#: Names accepted by :func:`load`, in a fixed order.
+#: Names of the generated data sets, in a fixed order.
 NAMES = tuple(_GENERATORS)
+
+#: Names of the real (not generated) data sets that :func:`load` knows.
+REAL_NAMES = ("digits",)
+
+#: Every name accepted by :func:`load`: the generated ones first, then the real ones.
+ALL_NAMES = NAMES + REAL_NAMES
+
+_LOADERS = {**_GENERATORS, "digits": digits}
 
 
 def load(name, **kwargs):
-    """Generate a built-in data set by name.
+    """Generate (or, for ``"digits"``, read) a built-in data set by name.
 
     Parameters
     ----------
     name : str
-        One of :data:`NAMES`: ``"xor"``, ``"flower"``, ``"moons"``,
-        ``"circles"``, ``"spirals"``, ``"blobs"``, ``"teacher"``.
+        One of :data:`ALL_NAMES`: the generators ``"xor"``, ``"flower"``,
+        ``"moons"``, ``"circles"``, ``"spirals"``, ``"blobs"``, ``"teacher"``
+        (:data:`NAMES`), then the real ``"digits"`` (:data:`REAL_NAMES`).
     **kwargs
-        Passed on to the generator (for example ``n_samples`` or ``seed``).
+        Passed on to the function (for example ``n_samples`` or ``seed``).
 
     Returns
     -------
     X : numpy.ndarray of float64, shape (n_samples, n_features)
     y : numpy.ndarray of int64, shape (n_samples,)
-        Whatever the named generator returns.
+        Whatever the named function returns.
 
     Raises
     ------
     ValueError
-        If ``name`` is not one of :data:`NAMES` (the message lists them), or
-        if the generator rejects one of ``kwargs``' values.
+        If ``name`` is not one of :data:`ALL_NAMES` (the message lists them), or
+        if the function rejects one of ``kwargs``' values.
+    MissingDependencyError
+        ``"digits"`` without scikit-learn installed.
 
     Examples
     --------
@@ -641,9 +1467,9 @@ def load(name, **kwargs):
     ((10, 2), (10,))
     """
     try:
-        generator = _GENERATORS[name]
+        function = _LOADERS[name]
     except (KeyError, TypeError):
         raise ValueError(
-            f"unknown data set name {name!r}; expected one of: {', '.join(NAMES)}"
+            f"unknown data set name {name!r}; expected one of: {', '.join(ALL_NAMES)}"
         ) from None
-    return generator(**kwargs)
+    return function(**kwargs)

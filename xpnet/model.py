@@ -17,7 +17,7 @@ import copy
 from typing import Any, NamedTuple, Sequence
 
 from .activations import Activation, get_activation
-from .backend import Backend, dtype_name as _dtype_name, get_backend, host_rng, to_numpy
+from .backend import Backend, array_namespace, dtype_name as _dtype_name, get_backend, host_rng, to_numpy
 from .data import as_features, as_targets
 from .errors import InvalidArgumentError, InvalidTypeError
 from .init import INITIALIZERS, init_params
@@ -65,7 +65,7 @@ def backward(params: Sequence[tuple[Any, Any]], layers: Sequence[Layer], dZ: Any
     grads: list[tuple[Any, Any]] = [None] * len(params)  # type: ignore[list-item]
     for l in range(len(params) - 1, -1, -1):
         layer = layers[l]
-        xp = _namespace(dZ)
+        xp = array_namespace(dZ)
         grads[l] = (layer.A_prev.T @ dZ, xp.sum(dZ, axis=0))
         if l == 0:
             break
@@ -75,12 +75,6 @@ def backward(params: Sequence[tuple[Any, Any]], layers: Sequence[Layer], dZ: Any
         below = layers[l - 1]
         dZ = activations[l - 1].backward(dA, below.Z, below.A)
     return grads
-
-
-def _namespace(a):
-    from array_api_compat import array_namespace
-
-    return array_namespace(a)
 
 
 def _check_sizes(sizes: Any) -> list[int]:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, NamedTuple
 
-from array_api_compat import array_namespace
 
+from .backend import array_namespace
 from .errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = [

@@ -19,9 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from array_api_compat import array_namespace as _namespace
-
-from .backend import Backend, get_backend, host_rng, to_numpy
+from .backend import Backend, array_namespace as _namespace, get_backend, host_rng, to_numpy
 from .data import as_features, as_targets
 from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
 from .io import load_checkpoint, save_checkpoint
@@ -117,10 +115,12 @@ def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimi
 def _n_correct(A: Any, T: Any, output: str, xp: Any) -> Any:
     """Correct predictions in a batch as a 0-D device array (None for regression)."""
     if output == "softmax":
-        return xp.sum(xp.astype(xp.argmax(A, axis=1) == xp.argmax(T, axis=1), A.dtype))
-    if output == "sigmoid":
-        return xp.sum(xp.astype((A > 0.5) == (T > 0.5), A.dtype)) / A.shape[1]
-    return None
+        hits = xp.argmax(A, axis=1) == xp.argmax(T, axis=1)
+    elif output == "sigmoid":
+        hits = (A > 0.5) == (T > 0.5)
+    else:
+        return None
+    return xp.astype(xp.sum(xp.astype(hits, xp.int32)), A.dtype) / (A.shape[1] if output == "sigmoid" else 1)
 
 
 def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
@@ -429,22 +429,23 @@ class _Pending:
 
     def __init__(self, history: History, classify: bool, has_val: bool, params: list) -> None:
         self.history, self.classify, self.has_val = history, classify, has_val
-        self.rows: list[Any] = []  # one device vector per epoch
+        self.rows: list[list] = []  # one list of 0-D device arrays per epoch
         self.params: list[list] = []  # the params after that epoch (references, not copies)
         self.last_good = params  # params after the newest epoch with finite metrics
 
     def add(self, metrics: list, params: list) -> None:
-        xp = _namespace(params[0])
-        dtype = params[0].dtype
-        self.rows.append(xp.stack([xp.astype(xp.reshape(m, ()), dtype) for m in metrics]))
+        self.rows.append(metrics)
         self.params.append(params)
 
     def flush(self, check: bool = True) -> None:
         """Copy the pending metrics to the history in one transfer; raise on NaN/inf."""
         if not self.rows:
             return
-        xp = _namespace(self.rows[0])
-        host = to_numpy(xp.stack(self.rows)).tolist()
+        width = len(self.rows[0])
+        flat = [m for row in self.rows for m in row]
+        xp = _namespace(flat[0])
+        stacked = to_numpy(xp.stack([xp.astype(xp.reshape(m, ()), flat[0].dtype) for m in flat]))
+        host = stacked.reshape(-1, width).tolist()
         params = self.params
         self.rows, self.params = [], []
         for row, snapshot in zip(host, params):
