@@ -20,6 +20,17 @@ def test_tour_runs_and_learns(capsys):
     assert float(accuracy) > 0.85
 
 
+def test_model_files_block_runs(tmp_path, monkeypatch, capsys):
+    blocks = python_blocks()
+    files = next(b for b in blocks if "xpnet.save(model" in b)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(blocks[0].replace("10_000", "500"), "README.md", "exec"), namespace)
+    exec(compile(files, "README.md", "exec"), namespace)
+    assert (tmp_path / "flower.npz").exists() and (tmp_path / "run.npz").exists()
+    assert namespace["history"].epochs == 50
+
+
 def test_optimizer_snippet_runs():
     import xpnet
 
