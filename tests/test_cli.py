@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from xpnet import cli
@@ -51,3 +52,47 @@ def test_python_dash_m_runs():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "xor: final loss" in done.stdout
+
+
+def test_save_evaluate_predict_round_trip(tmp_path, capsys):
+    model_file = tmp_path / "moons.npz"
+    assert cli.main(["train", "--dataset", "moons", "--quiet", "--save", str(model_file)]) == 0
+    assert model_file.exists()
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(model_file), "--dataset", "moons", "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("moons: loss ") and float(out.split("accuracy ")[1].split("%")[0]) > 90
+    preds = tmp_path / "p.csv"
+    assert cli.main(["predict", str(model_file), "--dataset", "moons", "--out", str(preds), "--proba"]) == 0
+    table = np.loadtxt(preds, delimiter=",", skiprows=1)
+    assert table.shape == (200, 2)
+    np.testing.assert_array_equal(table[:, 0], (table[:, 1] > 0.5).astype(float))
+    import xpnet
+    from xpnet import datasets
+    X, _ = datasets.moons(seed=0)
+    np.testing.assert_array_equal(table[:, 0], xpnet.to_numpy(xpnet.load(model_file).predict(X)))
+
+
+def test_train_on_a_csv_file(tmp_path, capsys):
+    from xpnet import datasets
+    X, y = datasets.blobs(n_samples=120, n_features=3, centers=3, seed=2)
+    path = tmp_path / "blobs.csv"
+    np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="a,b,c,label", comments="")
+    assert cli.main(["train", "--data", str(path), "--epochs", "60", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("blobs.csv: final loss")
+    assert float(out.split("training accuracy ")[1].split("%")[0]) > 90
+
+
+def test_plots_are_written(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    history, boundary = tmp_path / "h.png", tmp_path / "b.png"
+    assert cli.main(["train", "--dataset", "moons", "--quiet", "--epochs", "20",
+                     "--plot", str(history), "--boundary", str(boundary)]) == 0
+    for path in (history, boundary):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_missing_model_file_is_one_line(capsys):
+    assert cli.main(["evaluate", "no-such-model.npz", "--dataset", "moons"]) == 2
+    assert capsys.readouterr().err.strip() == "xpnet: error: no-such-model.npz: no such file"
