@@ -1,6 +1,8 @@
 """The README's code runs as written."""
 
 import re
+
+import pytest
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -29,6 +31,20 @@ def test_model_files_block_runs(tmp_path, monkeypatch, capsys):
     exec(compile(files, "README.md", "exec"), namespace)
     assert (tmp_path / "flower.npz").exists() and (tmp_path / "run.npz").exists()
     assert namespace["history"].epochs == 50
+
+
+def test_every_python_block_runs_in_order(tmp_path, monkeypatch, capsys):
+    """All README blocks but the API listing, run as a reader would paste them, in one session."""
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("sklearn")
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    for block in python_blocks():
+        if "[n_in, h1, ..., n_out]" in block:
+            continue
+        exec(compile(block.replace("10_000", "500"), "README.md", "exec"), namespace)
+    assert (tmp_path / "history.png").exists() and (tmp_path / "boundary.png").exists()
+    assert namespace["clf"].score(namespace["X_test"], namespace["y_test"]) > 0.9
 
 
 def test_optimizer_snippet_runs():

@@ -40,10 +40,19 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
                    help=f"built-in data set{f' (default: {default})' if default else ''}")
     p.add_argument("--data", type=Path, default=None,
                    help="a .csv or .npz file with the labels in a column (or under key 'y')")
-    p.add_argument("--label-column", type=int, default=-1, help="label column of a CSV file (default: last)")
+    p.add_argument("--label-column", type=_column, default=-1, metavar="COL",
+                   help="label column of a CSV file: a position or a header name (default: -1, the last)")
     p.add_argument("--samples", type=int, default=None, help="number of generated samples")
     p.add_argument("--seed", type=int, default=0, help="seed of the data, initial weights and shuffles")
     p.add_argument("--backend", default="numpy", help=f"one of {', '.join(BACKENDS)} (default: numpy)")
+
+
+def _column(text: str) -> int | str:
+    """``--label-column``: a position (negative counts from the end) or a CSV header name."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--boundary", type=Path, default=None, metavar="FILE.png",
                    help="write the decision boundary, for 2-D data (needs matplotlib)")
     t.add_argument("--quiet", action="store_true", help="print only the result line")
+    t.add_argument("--no-progress", action="store_true",
+                   help="no live progress bar (it is drawn only when stderr is a terminal)")
 
     e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a data set")
     e.add_argument("model", type=Path, help="a model file written by `xpnet train --save`")
@@ -95,8 +106,9 @@ def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
         suffix = args.data.suffix.lower()
         if suffix == ".npz":
             X, y = datasets.load_npz(args.data)
-        elif suffix in (".csv", ".txt", ".gz"):
-            X, y = datasets.load_csv(args.data, label_column=args.label_column)
+        elif suffix in (".csv", ".txt", ".tsv", ".gz"):
+            delimiter = "\t" if args.data.name.lower().endswith((".tsv", ".tsv.gz")) else ","
+            X, y = datasets.load_csv(args.data, label_column=args.label_column, delimiter=delimiter)
         else:
             raise XpnetError(f"--data {args.data}: expected a .csv or .npz file")
         return X, y, args.data.name
@@ -123,7 +135,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"training {model} on {name} ({X.shape[0]} samples), "
               f"{cfg['optimizer']} lr={cfg['lr']} for {cfg['epochs']} epochs")
     history = train(model, X, y, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
-                    optimizer=cfg["optimizer"], lr=cfg["lr"], seed=args.seed, verbose=not args.quiet)
+                    optimizer=cfg["optimizer"], lr=cfg["lr"], seed=args.seed, verbose=not args.quiet,
+                    progress=False if args.no_progress else None)
     accuracy = float(np.mean(to_numpy(model.predict(X)) == y))
     print(f"{name}: final loss {history.loss[-1]:.4f}, training accuracy {accuracy:.1%} "
           f"({history.epochs} epochs in {history.seconds:.2f} s on {model.backend.name})")

@@ -920,10 +920,10 @@ def _verify(path, variant, filename):
 
 def _download(directory, variant, filename, timeout=60.0):
     """Fetch ``filename`` from the variant's mirrors into ``directory``, verified; return its path."""
-    _checksum_for(variant, filename)  # refuse before any traffic when no checksum is known
+    algorithm, expected = _checksum_for(variant, filename)  # refuse before any traffic if unknown
     target = directory / filename
     partial = directory / (filename + ".part")
-    failures = []
+    failures, mismatch = [], False
     for base in MNIST_MIRRORS[variant]:
         url = base + filename
         try:
@@ -934,18 +934,20 @@ def _download(directory, variant, filename, timeout=60.0):
             failures.append(f"{url}: {exc}")
             partial.unlink(missing_ok=True)
             continue
-        try:
-            _verify(partial, variant, filename)
-        except ChecksumError as exc:
-            failures.append(f"{url}: {exc}")
+        actual = _digest(partial, algorithm)
+        if actual.lower() != expected.lower():
+            failures.append(f"{url} sent a file with {algorithm} {actual}, not the published {expected}")
+            mismatch = True
             partial.unlink(missing_ok=True)
             continue
         os.replace(partial, target)
         return target
     detail = "; ".join(failures)
-    if any("published" in f for f in failures):
-        raise ChecksumError(f"no mirror delivered {variant} {filename!r} with its published checksum: "
-                            f"{detail}")
+    if mismatch:
+        raise ChecksumError(
+            f"no mirror delivered {variant} {filename!r} with its published checksum, so nothing was "
+            f"kept: {detail}"
+        )
     raise DownloadError(
         f"could not download {variant} {filename!r} from any mirror ({detail}); download it by "
         f"hand into {str(directory)!r} and call load_mnist without download=True"
@@ -1290,8 +1292,8 @@ def load_npz(path, x_key="X", y_key="y"):
         for key_name, key in (("x_key", x_key), ("y_key", y_key)):
             if key not in keys:
                 raise DataFormatError(
-                    f"{name} has no array {key!r} ({key_name}); it holds {', '.join(map(repr, keys)) or 'nothing'}"
-                    f"; pass {key_name}= with one of those names"
+                    f"{name} has no array {key!r} ({key_name}); it holds "
+                    f"{', '.join(map(repr, keys)) or 'nothing'}; pass {key_name}= with one of those names"
                 )
             try:
                 arrays.append(archive[key])
@@ -1372,7 +1374,9 @@ def train_test_split(X, y, test_size=0.2, seed=0, stratify=False):
     if n < 2:
         raise InvalidArgumentError(f"need at least 2 rows to split, got {n}")
     if isinstance(test_size, (bool, np.bool_)) or not isinstance(test_size, numbers.Real):
-        raise InvalidArgumentError(f"test_size must be a fraction in (0, 1) or a row count, got {test_size!r}")
+        raise InvalidArgumentError(
+            f"test_size must be a fraction in (0, 1) or a row count, got {test_size!r}"
+        )
     if isinstance(test_size, numbers.Integral):
         n_test = int(test_size)
         if not 1 <= n_test <= n - 1:

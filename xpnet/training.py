@@ -25,6 +25,7 @@ from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
 from .io import load_checkpoint, save_checkpoint
 from .model import MLP, backward, forward, output_delta
 from .optim import Optimizer, get_optimizer
+from .progress import Progress
 
 __all__ = ["train", "train_step", "History", "EarlyStopping", "TrainingDivergedError"]
 
@@ -155,7 +156,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
           validation_data: tuple[Any, Any] | None = None,
           early_stopping: int | EarlyStopping | None = None, verbose: bool | int = False,
           sync_every: int = 100, checkpoint: str | os.PathLike | None = None,
-          checkpoint_every: int = 1, resume: bool = False) -> History:
+          checkpoint_every: int = 1, resume: bool = False,
+          progress: bool | Progress | None = None) -> History:
     """Train ``model`` in place on ``(X, y)`` and return its :class:`History`.
 
     Parameters
@@ -198,6 +200,15 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         restores the best weights.
     verbose : bool or int
         ``True`` prints about 10 progress lines; an int ``k`` prints every ``k`` epochs.
+    progress : bool, Progress or None
+        A live progress display on stderr (a tqdm bar when tqdm is installed,
+        else a line every second), drawn only when stderr is a terminal.
+        ``None`` (default): shown when ``verbose`` is set; ``True``/``False``:
+        on/off whatever ``verbose`` says; an :class:`xpnet.progress.Progress`
+        to choose the stream, force it into a log, or refuse tqdm (you close
+        that one). It is updated at host syncs only: when it is drawn, the
+        metrics are read every ``max(1, min(sync_every, epochs // 100))``
+        epochs, never per batch.
     sync_every : int
         Epochs between host reads of the metrics when nothing else needs them.
     checkpoint : path or None
@@ -265,6 +276,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         if monitor == "val_loss" and val is None:
             raise InvalidArgumentError("early stopping on 'val_loss' needs validation_data")
     every = _print_interval(verbose, epochs)
+    bar = _progress_display(progress, verbose, epochs)
+    bar_every = max(1, min(sync_every, epochs // 100)) if bar.active else 0
 
     params = [a for pair in net.params for a in pair]
     opt_state = opt.init(params)
@@ -293,11 +306,13 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
                 last = epoch == epochs - 1
                 shows = bool(every) and ((epoch + 1) % every == 0 or last)
                 saves = checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or last)
-                if not (monitor or last or shows or saves or len(pending.rows) >= sync_every):
+                draws = bool(bar_every) and (epoch + 1) % bar_every == 0
+                if not (monitor or last or shows or saves or draws or len(pending.rows) >= sync_every):
                     continue
                 pending.flush()  # the one host sync for every epoch since the last one
+                bar.update(epoch + 1, _latest(history))
                 if shows:
-                    _print_progress(history, epoch, epochs)
+                    _print_progress(history, epoch, epochs, bar.write)
                 if monitor is not None:
                     current = history.val_loss[-1] if monitor == "val_loss" else history.loss[-1]
                     if current < best - early_stopping.min_delta:
@@ -324,6 +339,9 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         except TrainingDivergedError:
             _write_back(model, net, pending.last_good)
             raise
+        finally:
+            if bar is not progress:  # a display the caller passed in is the caller's to close
+                bar.close()
     if best_params is not None and early_stopping.restore_best:
         params = best_params
     _write_back(model, net, params)
@@ -488,7 +506,27 @@ def _print_interval(verbose: bool | int, epochs: int) -> int:
     raise InvalidArgumentError(f"verbose must be a bool or a positive int; got {verbose!r}")
 
 
-def _print_progress(history: History, epoch: int, epochs: int) -> None:
+def _progress_display(progress: bool | Progress | None, verbose: bool | int, epochs: int) -> Progress:
+    """The live display for ``train(progress=...)``; inactive unless stderr is a terminal."""
+    if isinstance(progress, Progress):
+        return progress
+    if progress is None:
+        progress = bool(verbose)
+    if not isinstance(progress, bool):
+        raise InvalidTypeError(
+            f"progress must be None, a bool or an xpnet.progress.Progress; got {progress!r}"
+        )
+    return Progress(epochs, enabled=progress)
+
+
+def _latest(history: History) -> dict[str, float]:
+    """The newest value of each recorded metric (host floats, already synced)."""
+    series = (("loss", history.loss), ("accuracy", history.accuracy),
+              ("val_loss", history.val_loss), ("val_accuracy", history.val_accuracy))
+    return {name: values[-1] for name, values in series if values}
+
+
+def _print_progress(history: History, epoch: int, epochs: int, write: Any = None) -> None:
     width = len(str(epochs))
     parts = [f"epoch {epoch + 1:>{width}}/{epochs}", f"loss {history.loss[-1]:.6f}"]
     if history.accuracy:
@@ -497,4 +535,8 @@ def _print_progress(history: History, epoch: int, epochs: int) -> None:
         parts.append(f"val_loss {history.val_loss[-1]:.6f}")
     if history.val_accuracy:
         parts.append(f"val_accuracy {history.val_accuracy[-1]:.4f}")
-    print("  ".join(parts), file=sys.stdout, flush=True)
+    line = "  ".join(parts)
+    if write is None:
+        print(line, file=sys.stdout, flush=True)
+    else:
+        write(line)  # Progress.write: a line that does not tear a live bar
