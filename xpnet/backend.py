@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,7 +236,7 @@ def _backend_from_name(spec: str) -> Backend:
             "(e.g. 'torch:cuda'); CuPy uses the current CUDA device"
         )
     if name == "numpy":
-        return Backend("numpy", importlib.import_module("array_api_compat.numpy"), None)
+        return Backend("numpy", _NUMPY_XP, None)
     if name == "cupy":
         return _cupy_backend()
     if name == "array_api_strict":
@@ -345,7 +346,31 @@ def available_backends() -> list[str]:
 
 
 # -- namespaces ----------------------------------------------------------------
-_NAMESPACES: dict[type, Any] = {}
+def _fast_numpy_namespace() -> Any:
+    """``array_api_compat.numpy`` with thinner ``sum`` and ``astype``.
+
+    The compat wrappers check arguments on every call (a few microseconds),
+    which is most of the cost of a reduction over a small array; these two
+    go straight to NumPy and give the same results. Everything else is the
+    compat namespace itself.
+    """
+    compat = importlib.import_module("array_api_compat.numpy")
+    fast = types.ModuleType(compat.__name__, compat.__doc__)
+    fast.__dict__.update({k: v for k, v in vars(compat).items() if not k.startswith("__")})
+    fast.__array_api_version__ = compat.__array_api_version__
+
+    def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the standard's name
+        return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def astype(x, dtype, /, *, copy=True, device=None):
+        return x.astype(dtype, copy=copy)
+
+    fast.sum, fast.astype = sum, astype
+    return fast
+
+
+_NUMPY_XP = _fast_numpy_namespace()
+_NAMESPACES: dict[type, Any] = {np.ndarray: _NUMPY_XP}
 
 
 def array_namespace(*arrays: Any) -> Any:

@@ -114,14 +114,15 @@ def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimi
 
 
 def _n_correct(A: Any, T: Any, output: str, xp: Any) -> Any:
-    """Correct predictions in a batch as a 0-D device array (None for regression)."""
+    """Correct predictions in a batch (per output unit for sigmoid), a 0-D device array; None for regression."""
     if output == "softmax":
         hits = xp.argmax(A, axis=1) == xp.argmax(T, axis=1)
     elif output == "sigmoid":
         hits = (A > 0.5) == (T > 0.5)
     else:
         return None
-    return xp.astype(xp.sum(xp.astype(hits, xp.int32)), A.dtype) / (A.shape[1] if output == "sigmoid" else 1)
+    count = xp.astype(xp.sum(xp.astype(hits, xp.int32)), A.dtype)
+    return count if output == "softmax" or A.shape[1] == 1 else count / A.shape[1]
 
 
 def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
@@ -409,7 +410,7 @@ def _run_epoch(params: list, opt_state: dict, X: Any, T: Any, net: MLP, opt: Opt
     masks_epoch = None
     if dropout > 0 and len(net.sizes) > 2:
         masks_epoch = [be.asarray(rng.random((n, h)) < keep) for h in net.sizes[1:-1]]
-    loss_sum = correct_sum = 0.0
+    losses, corrects = [], []  # per-batch 0-D device arrays, reduced once per epoch
     try:
         for start in range(0, n, bs):
             stop = min(start + bs, n)
@@ -422,16 +423,23 @@ def _run_epoch(params: list, opt_state: dict, X: Any, T: Any, net: MLP, opt: Opt
             if masks_epoch is not None:
                 masks = [xp.astype(m[start:stop, :], net.dtype) * (1.0 / keep) for m in masks_epoch]
             params, opt_state, loss, A = train_step(params, opt_state, Xb, Tb, net, opt, masks)
-            loss_sum = loss_sum + loss * (stop - start)
+            losses.append(loss)
             correct = _n_correct(A, Tb, net.output.name, xp)
             if correct is not None:
-                correct_sum = correct_sum + correct
+                corrects.append(correct)
     except KeyboardInterrupt:
         raise _Interrupted(params) from None
-    metrics = [loss_sum / n]
-    if net.output.name in ("sigmoid", "softmax"):
-        metrics.append(correct_sum / n)
+    metrics = [_epoch_mean(losses, bs, n - (len(losses) - 1) * bs, n, xp)]
+    if corrects:
+        metrics.append((corrects[0] if len(corrects) == 1 else xp.sum(xp.stack(corrects))) / n)
     return params, opt_state, metrics
+
+
+def _epoch_mean(batch_means: list, rows: int, last_rows: int, n: int, xp: Any) -> Any:
+    """Mean over the epoch's rows of per-batch means (only the last batch can be short), O(1) device ops."""
+    if len(batch_means) == 1:
+        return batch_means[0]
+    return (xp.sum(xp.stack(batch_means[:-1])) * rows + batch_means[-1] * last_rows) / n
 
 
 class _Interrupted(Exception):
@@ -462,7 +470,7 @@ class _Pending:
         width = len(self.rows[0])
         flat = [m for row in self.rows for m in row]
         xp = _namespace(flat[0])
-        stacked = to_numpy(xp.stack([xp.astype(xp.reshape(m, ()), flat[0].dtype) for m in flat]))
+        stacked = to_numpy(xp.stack(flat))  # every metric is a 0-D array of the model's dtype
         host = stacked.reshape(-1, width).tolist()
         params = self.params
         self.rows, self.params = [], []
