@@ -198,3 +198,29 @@ def test_initializers_have_their_std(method, std):
     assert not np.any(b)
     with pytest.raises(xpnet.InvalidArgumentError, match="normal, xavier, glorot, he"):
         xpnet.MLP([2, 1], init="orthogonal")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("output, loss", [("sigmoid", "binary_cross_entropy"), ("softmax", "cross_entropy"),
+                                          ("sigmoid", "mse")])
+def test_output_gradients_finite_and_accurate_at_extreme_logits(backend, dtype, output, loss):
+    """dL/dz at logits of +-1e4: finite, and equal to the exact value (probabilities saturate to 0/1)."""
+    from xpnet.model import Layer, output_delta
+
+    z = np.array([[1e4, -1e4], [-1e4, 1e4], [0.0, 50.0]])
+    t = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    if output == "sigmoid" and loss != "mse":
+        z, t = z[:, :1], t[:, :1]
+    zd = backend.asarray(z, backend.dtype(dtype))
+    act, lf = A.get_activation(output), L.get_loss(loss, output)
+    a = act.forward(zd)
+    dz = xpnet.to_numpy(output_delta(Layer(None, zd, a), backend.asarray(t, backend.dtype(dtype)), act, lf))
+    assert np.all(np.isfinite(dz))
+    p = reference_activation(output, z)
+    if loss == "mse":  # chain rule: (a - t) * a (1 - a) / n, which vanishes where the sigmoid saturates
+        want = (p - t) * p * (1 - p) / len(z)
+    else:
+        want = (p - t) / len(z)
+    np.testing.assert_allclose(dz, want, rtol=1e-6, atol=1e-7)
+    value = float(lf.value(zd, a, backend.asarray(t, backend.dtype(dtype))))
+    assert np.isfinite(value)
