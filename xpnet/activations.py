@@ -88,19 +88,19 @@ def relu(z):
 
 
 def _relu_backward(da, z, a):
-    return array_namespace(da).where(z > 0, da, 0.0)
+    # a multiply by the 0/1 mask: NumPy's where() is ~10x slower on unpredictable masks
+    return da * array_namespace(da).astype(z > 0, da.dtype)
 
 
 # -- leaky relu --------------------------------------------------------------
 def leaky_relu(z):
-    """Leaky ReLU: ``z`` for ``z > 0``, ``0.01 * z`` otherwise."""
-    xp = array_namespace(z)
-    return xp.where(z > 0, z, LEAKY_RELU_SLOPE * z)
+    """Leaky ReLU: ``z`` for ``z > 0``, ``0.01 * z`` otherwise (``max(z, 0.01 z)``)."""
+    return array_namespace(z).maximum(z, LEAKY_RELU_SLOPE * z)
 
 
 def _leaky_relu_backward(da, z, a):
-    xp = array_namespace(da)
-    return xp.where(z > 0, da, LEAKY_RELU_SLOPE * da)
+    slope = array_namespace(da).astype(z > 0, da.dtype) * (1.0 - LEAKY_RELU_SLOPE) + LEAKY_RELU_SLOPE
+    return da * slope
 
 
 # -- softmax -----------------------------------------------------------------
