@@ -175,7 +175,7 @@ def test_loss_is_a_python_float(backend, rng):
     (dict(sizes=[2, 3, 3, 1], hidden=["relu"]), "one per hidden layer"),
     (dict(sizes=[2, 3, 1], loss="cross_entropy"), "needs output activation 'softmax'"),
     (dict(sizes=[2, 3, 1], dtype="int32"), "floating"),
-    (dict(sizes=[2, 3, 1], init_scale=0), "init_scale must be a positive number"),
+    (dict(sizes=[2, 3, 1], init_scale=0), "init_scale must be a positive finite number"),
     (dict(sizes=[2, 3, 1], backend="tpu"), "unknown backend 'tpu'"),
 ])
 def test_constructor_errors_are_clear(kwargs, match):

@@ -166,7 +166,7 @@ def resolve_dtype(xp: Any, dtype: Any, backend_name: str = "") -> Any:
     InvalidArgumentError
         If the dtype is not ``float32`` or ``float64``.
     """
-    name = dtype_name(dtype)
+    name = dtype_name(dtype) if dtype is not None else "None"
     if name not in ("float32", "float64"):
         raise InvalidArgumentError(
             f"dtype must be a floating dtype, 'float32' or 'float64'; got {dtype!r}"

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np  # host side by design: validation happens before the transfer
 
-from .backend import Backend, backend_of, to_numpy
+from .backend import Backend, backend_of, dtype_name, to_numpy
 from .errors import BackendMismatchError, InvalidArgumentError, InvalidTypeError
 
 __all__ = ["as_features", "as_targets"]
@@ -33,6 +33,8 @@ def _host(a: Any, name: str) -> np.ndarray:
 
 def _same_backend(a: Any, backend: Backend, name: str) -> bool:
     """True for arrays already on ``backend``; False for host data; error otherwise."""
+    if a is None:
+        raise InvalidTypeError(f"{name} must be an array of numbers; got None")
     if isinstance(a, (np.ndarray, np.generic, list, tuple)) or np.isscalar(a):
         return backend.name == "numpy" and isinstance(a, np.ndarray)
     src = backend_of(a)
@@ -61,16 +63,25 @@ def as_features(X: Any, n_features: int, backend: Backend, dtype: Any, name: str
     if on_device and backend.name != "numpy":
         xp = backend.xp
         _check_shape(tuple(X.shape), n_features, name)
-        if not xp.isdtype(X.dtype, "real floating") or X.dtype != dtype:
+        if not xp.isdtype(X.dtype, ("real floating", "integral")):
+            raise InvalidTypeError(f"{name} must hold real numbers; got an array of dtype {X.dtype}")
+        if X.dtype != dtype:
             X = xp.astype(X, dtype)
         if not bool(xp.all(xp.isfinite(X))):  # one sync, before training starts
-            raise InvalidArgumentError(f"{name} contains NaN or infinity; clean or impute it first")
+            raise InvalidArgumentError(_not_finite(name, dtype))
         return X
     host = _host(X, name)
     _check_shape(host.shape, n_features, name)
-    if host.dtype.kind == "f" and not np.isfinite(host).all():
-        raise InvalidArgumentError(f"{name} contains NaN or infinity; clean or impute it first")
+    with np.errstate(over="ignore"):  # an overflow is reported just below
+        host = host.astype(dtype_name(dtype), copy=False)  # check what the model will see
+    if not np.isfinite(host).all():
+        raise InvalidArgumentError(_not_finite(name, dtype))
     return backend.asarray(host, dtype)
+
+
+def _not_finite(name: str, dtype: Any) -> str:
+    return (f"{name} contains NaN or infinity (or values too large for {dtype_name(dtype)}); "
+            "clean, impute or rescale it first")
 
 
 def _check_shape(shape: tuple, n_features: int, name: str) -> None:
@@ -89,7 +100,7 @@ def _check_shape(shape: tuple, n_features: int, name: str) -> None:
 
 
 def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend, dtype: Any,
-               name: str = "y") -> Any:
+               name: str = "y", x_name: str = "X") -> Any:
     """Turn labels/targets ``y`` into the ``(n_samples, n_out)`` target matrix on ``backend``.
 
     * softmax output: integer labels (shape ``(n,)`` or ``(n, 1)``) in
@@ -100,6 +111,8 @@ def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend
     """
     if not isinstance(y, (np.ndarray, list, tuple)):
         _same_backend(y, backend, name)
+    if y is None:
+        raise InvalidTypeError(f"{name} must be an array of labels or targets; got None")
     host = _host(y, name)
     if host.ndim == 0 or host.ndim > 2:
         raise InvalidArgumentError(
@@ -107,7 +120,8 @@ def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend
         )
     if host.shape[0] != n_samples:
         raise InvalidArgumentError(
-            f"X and {name} have different lengths: X has {n_samples} rows, {name} has {host.shape[0]}"
+            f"{x_name} and {name} have different lengths: {x_name} has {n_samples} rows, "
+            f"{name} has {host.shape[0]}"
         )
     if host.dtype.kind == "f" and not np.isfinite(host).all():
         raise InvalidArgumentError(f"{name} contains NaN or infinity")
@@ -119,15 +133,14 @@ def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend
                 f"{name} holds class labels for a softmax output, so they must be integers; "
                 f"got non-integer values such as {labels[labels != np.round(labels)][0]!r}"
             )
-        labels = labels.astype(np.int64)
-        if labels.min() < 0 or labels.max() >= n_out:
+        if labels.min() < 0 or labels.max() >= n_out:  # checked before the cast to int64
             bad = labels[(labels < 0) | (labels >= n_out)][0]
             raise InvalidArgumentError(
                 f"{name} has label {bad}, outside the output's range 0..{n_out - 1} "
                 f"({n_out} output units)"
             )
         T = np.zeros((n_samples, n_out))
-        T[np.arange(n_samples), labels] = 1.0
+        T[np.arange(n_samples), labels.astype(np.int64)] = 1.0
     elif column and n_out == 1:
         T = host.reshape(-1, 1).astype(np.float64)
     elif host.ndim == 2 and host.shape[1] == n_out:

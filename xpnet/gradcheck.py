@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np  # host side: perturbations are made here and moved one array at a time
 
 from .backend import host_rng, to_numpy
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, InvalidTypeError
 from .model import MLP, forward
 
 __all__ = ["gradcheck"]
@@ -52,8 +52,12 @@ def gradcheck(model: MLP, X: Any, y: Any, eps: float = 1e-6, max_entries: int | 
     and the default ``eps`` reports errors near 1e-4 for a correct backward
     pass; use ``eps=1e-4`` or check after a few training steps.
     """
-    if not eps > 0:
-        raise InvalidArgumentError(f"eps must be positive; got {eps!r}")
+    if not isinstance(model, MLP):
+        raise InvalidTypeError(f"model must be an xpnet.MLP; got {type(model).__name__}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)):
+        raise InvalidTypeError(f"eps must be a positive finite number; got {type(eps).__name__} {eps!r}")
+    if not 0 < eps < np.inf:
+        raise InvalidArgumentError(f"eps must be a positive finite number; got {eps!r}")
     if max_entries is not None and (isinstance(max_entries, bool) or not isinstance(max_entries, int)
                                     or max_entries < 1):
         raise InvalidArgumentError(f"max_entries must be a positive int or None; got {max_entries!r}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from glob import escape as glob_escape
 import os
 import tempfile
 import zipfile
@@ -29,7 +30,7 @@ import numpy as np  # host side by design: files hold NumPy arrays
 
 from .activations import ACTIVATIONS
 from .backend import to_numpy
-from .errors import InvalidArgumentError, XpnetError
+from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
 from .model import MLP
 
 __all__ = ["save", "load", "InvalidFileError", "FORMAT_VERSION", "MAX_LAYERS", "MAX_PARAMS"]
@@ -41,6 +42,7 @@ MAX_LAYERS = 1_000
 MAX_PARAMS = 2**31  # scalars in all arrays of one file together
 MAX_HEADER_BYTES = 16 * 2**20
 _HEADER = "__xpnet__"
+_MAX_DEFLATE_RATIO = 1100  # deflate cannot compress better than about 1032:1
 _DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
 
 
@@ -66,8 +68,24 @@ def _host_params(params: list) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _check_path(path: Any, name: str = "path") -> None:
+    if not isinstance(path, (str, os.PathLike)) or str(path) == "":
+        raise InvalidTypeError(f"{name} must be a file name (str or os.PathLike); got {path!r}")
+
+
+def check_writable(path: Any, name: str = "path") -> None:
+    """Raise a clear error now if ``path`` cannot be written later (bad type, missing directory)."""
+    _check_path(path, name)
+    directory = Path(path).parent
+    if not directory.is_dir():
+        raise InvalidArgumentError(
+            f"cannot write {name}={str(path)!r}: the directory {directory} does not exist"
+        )
+
+
 def write_archive(path: str | os.PathLike, header: dict, arrays: dict[str, np.ndarray]) -> None:
     """Write ``header`` and ``arrays`` to ``path`` atomically (temporary file, fsync, rename)."""
+    check_writable(path)
     path = Path(path)
     for name, a in arrays.items():
         if a.dtype.kind == "f" and not np.isfinite(a).all():
@@ -76,6 +94,11 @@ def write_archive(path: str | os.PathLike, header: dict, arrays: dict[str, np.nd
             )
     blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     directory = path.parent if str(path.parent) else Path(".")
+    for stale in directory.glob(f".{glob_escape(path.name)}.*.tmp"):  # left by a writer that was killed
+        try:
+            stale.unlink()
+        except OSError:
+            pass
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -119,14 +142,16 @@ class Archive:
     """A validated view of an xpnet ``.npz`` file: header first, arrays on request."""
 
     def __init__(self, path: str | os.PathLike, expect: str) -> None:
+        _check_path(path)
         self.path = str(path)
         try:
             self.zip = zipfile.ZipFile(self.path)
         except FileNotFoundError:
             raise InvalidFileError(f"{self.path}: no such file") from None
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError) as exc:
             raise InvalidFileError(f"{self.path}: not an xpnet file (not a valid .npz archive: {exc})") from None
         self.members = {info.filename: info for info in self.zip.infolist()}
+        self.size = os.path.getsize(self.path)
         self.header = self._read_header(expect)
 
     def close(self) -> None:
@@ -145,7 +170,7 @@ class Archive:
         raw = self.read_array(_HEADER, np.dtype(np.uint8), None, limit=MAX_HEADER_BYTES)
         try:
             header = json.loads(raw.tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # incl. huge int literals
             raise self.fail(f"corrupt header ({exc})") from None
         if not isinstance(header, dict) or header.get("format") not in ("xpnet-model", "xpnet-checkpoint"):
             raise self.fail("not an xpnet file (unknown format)")
@@ -166,6 +191,11 @@ class Archive:
         info = self.members.get(name + ".npy")
         if info is None:
             raise self.fail(f"missing array {name!r}")
+        if info.compress_size > self.size or (
+                info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size):
+            raise self.fail(f"array {name!r} is truncated (the archive is smaller than it declares)")
+        if info.file_size > _MAX_DEFLATE_RATIO * max(info.compress_size, 1):
+            raise self.fail(f"array {name!r} declares an impossible compression ratio (a zip bomb?)")
         try:
             with self.zip.open(info) as fh:
                 version = np.lib.format.read_magic(fh)
@@ -188,14 +218,27 @@ class Archive:
                     raise self.fail(f"array {name!r} is larger than allowed ({nbytes} bytes)")
                 if info.file_size < fh.tell() + nbytes:
                     raise self.fail(f"array {name!r} is truncated")
-                data = fh.read(nbytes)
+                data = _read_exactly(fh, nbytes)  # grows only as real data arrives
         except InvalidFileError:
             raise
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, SyntaxError, TypeError) as exc:
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, SyntaxError, TypeError,
+                NotImplementedError, RuntimeError, MemoryError) as exc:
             raise self.fail(f"array {name!r} is corrupt ({type(exc).__name__}: {exc})") from None
         if len(data) != nbytes:
             raise self.fail(f"array {name!r} is truncated")
         return np.frombuffer(data, dtype=dtype).reshape(got_shape).copy()
+
+
+def _read_exactly(fh: Any, nbytes: int, chunk: int = 1 << 24) -> bytes:
+    """Read ``nbytes`` in chunks, so a member that claims more data than it has costs no more memory."""
+    parts, remaining = [], nbytes
+    while remaining > 0:
+        part = fh.read(min(remaining, chunk))
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
 
 
 def _checked_config(archive: Archive, config: Any) -> dict:
@@ -209,7 +252,7 @@ def _checked_config(archive: Archive, config: Any) -> dict:
     n_params = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
     if n_params > MAX_PARAMS:
         raise archive.fail(f"declares {n_params} parameters, more than the limit of {MAX_PARAMS}")
-    if config.get("dtype") not in _DTYPES:
+    if not isinstance(config.get("dtype"), str) or config["dtype"] not in _DTYPES:
         raise archive.fail(f"bad dtype {config.get('dtype')!r}; expected float32 or float64")
     hidden = config.get("hidden")
     if not isinstance(hidden, list) or len(hidden) != len(sizes) - 2:
@@ -343,5 +386,44 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         train_state = header.get("train")
         if not isinstance(optimizer, dict) or not isinstance(train_state, dict):
             raise archive.fail("header lacks the optimizer or training state")
+        _check_train_state(archive, train_state)
         return Checkpoint(config=config, params=params, optimizer=optimizer, opt_state=opt_state,
                           best_params=best, train=train_state)
+
+
+def _is_int(v: Any, low: int = 0) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_train_state(archive: Archive, state: dict) -> None:
+    """Refuse a checkpoint whose training state is not what ``train`` writes."""
+    problems = []
+    if not _is_int(state.get("epoch")):
+        problems.append("epoch")
+    if not _is_int(state.get("wait", 0)):
+        problems.append("wait")
+    best = state.get("best")
+    if best is not None and not (_is_number(best) and math.isfinite(best)):
+        problems.append("best")
+    if not isinstance(state.get("rng"), dict):
+        problems.append("rng")
+    history = state.get("history")
+    if not isinstance(history, dict):
+        problems.append("history")
+    else:
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            values = history.get(key, [])
+            if not isinstance(values, list) or not all(_is_number(v) for v in values):
+                problems.append(f"history.{key}")
+        loss = history.get("loss", [])
+        if _is_int(state.get("epoch")) and isinstance(loss, list) and len(loss) != state["epoch"]:
+            problems.append("history.loss (its length is not the epoch count)")
+        best_epoch = history.get("best_epoch")
+        if best_epoch is not None and not _is_int(best_epoch):
+            problems.append("history.best_epoch")
+    if problems:
+        raise archive.fail(f"corrupt training state in the header: bad {', '.join(problems)}")

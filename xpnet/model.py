@@ -144,6 +144,10 @@ class MLP:
         """Check and store the architecture (everything but the parameters)."""
         self.sizes = _check_sizes(sizes)
         n_hidden = len(self.sizes) - 2
+        if not isinstance(hidden, (str, Activation, list, tuple)):
+            raise InvalidTypeError(
+                f"hidden must be an activation name or a list of names, one per hidden layer; got {hidden!r}"
+            )
         names = [hidden] * n_hidden if isinstance(hidden, (str, Activation)) else list(hidden)
         if len(names) != n_hidden:
             raise InvalidArgumentError(
@@ -157,8 +161,9 @@ class MLP:
             raise InvalidArgumentError(
                 f"unknown init {init!r}; expected one of {', '.join(INITIALIZERS)}"
             )
-        if isinstance(init_scale, bool) or not isinstance(init_scale, (int, float)) or not init_scale > 0:
-            raise InvalidArgumentError(f"init_scale must be a positive number; got {init_scale!r}")
+        if (isinstance(init_scale, bool) or not isinstance(init_scale, (int, float))
+                or not 0 < init_scale < float("inf")):
+            raise InvalidArgumentError(f"init_scale must be a positive finite number; got {init_scale!r}")
         self.init, self.init_scale, self.seed = init.lower(), float(init_scale), seed
         self.backend: Backend = get_backend(backend)
         self.dtype = self.backend.dtype(dtype)
@@ -278,8 +283,9 @@ class MLP:
     def loss(self, X: Any, y: Any) -> float:
         """Mean loss over the rows of ``(X, y)``, as a Python float."""
         Xd = self._X(X)
+        T = self._T(y, Xd.shape[0])  # every check before any computation
         top = forward(self._params, Xd, self.activations)[-1]
-        return float(self.loss_fn.value(top.Z, top.A, self._T(y, Xd.shape[0])))
+        return float(self.loss_fn.value(top.Z, top.A, T))
 
     def gradients(self, X: Any, y: Any) -> tuple[float, list[tuple[Any, Any]]]:
         """``(loss, [(dW, db), ...])``: the mean loss and its gradient, same layout as ``params``."""

@@ -19,10 +19,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .backend import Backend, array_namespace as _namespace, get_backend, host_rng, to_numpy
+import numpy as np  # only to tell host data (NumPy arrays) from device arrays
+
+from .backend import Backend, array_namespace as _namespace, backend_of, get_backend, host_rng, to_numpy
 from .data import as_features, as_targets
-from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
-from .io import load_checkpoint, save_checkpoint
+from .errors import BackendMismatchError, InvalidArgumentError, InvalidTypeError, XpnetError
+from .io import InvalidFileError, check_writable, load_checkpoint, save_checkpoint
 from .model import MLP, backward, forward, output_delta
 from .optim import Optimizer, get_optimizer
 from .progress import Progress
@@ -128,13 +130,20 @@ def _n_correct(A: Any, T: Any, output: str, xp: Any) -> Any:
 def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
         raise InvalidArgumentError(f"{name} must be a positive int{' or None' if allow_none else ''}; got {value!r}")
 
 
 def _resolve_backend(model: MLP, backend: Any, X: Any, y: Any) -> Backend:
     if backend is not None:
         return get_backend(backend)
+    found = {name: backend_of(a) for name, a in (("X", X), ("y", y))
+             if a is not None and not isinstance(a, (np.ndarray, list, tuple)) and not np.isscalar(a)}
+    if len(set(found.values())) > 1:
+        raise BackendMismatchError(
+            "arrays from two backends were mixed: " + ", ".join(f"{k} is {v.name}" for k, v in found.items())
+            + "; move both to one (xpnet.to_numpy(...) gives NumPy) or pass backend=..."
+        )
     inferred = get_backend(None, X, y)
     return model.backend if inferred.name == "numpy" else inferred
 
@@ -244,8 +253,14 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     _check_positive_int("batch_size", batch_size, allow_none=True)
     _check_positive_int("sync_every", sync_every)
     _check_positive_int("checkpoint_every", checkpoint_every)
+    epochs, sync_every = int(epochs), int(sync_every)
+    batch_size = None if batch_size is None else int(batch_size)
     if resume and checkpoint is None:
         raise InvalidArgumentError("resume=True needs checkpoint=PATH (the file to continue from)")
+    if checkpoint is not None:
+        check_writable(checkpoint, "checkpoint")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise InvalidTypeError(f"shuffle must be True or False; got {shuffle!r}")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
         raise InvalidArgumentError(f"dropout must be in [0, 1); got {dropout!r}")
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
@@ -268,7 +283,7 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
             raise InvalidArgumentError("validation_data must be a pair (X_val, y_val)")
         Xv = as_features(validation_data[0], net.sizes[0], be, net.dtype, name="X_val")
         val = (Xv, as_targets(validation_data[1], Xv.shape[0], net.sizes[-1], net.output.name,
-                              be, net.dtype, name="y_val"))
+                              be, net.dtype, name="y_val", x_name="X_val"))
     rng = host_rng(seed)
     classify = net.output.name in ("sigmoid", "softmax")
     monitor = None
@@ -375,8 +390,10 @@ def _resume(path: Any, net: MLP, opt: Optimizer, settings: dict, rng: Any) -> di
             )
     try:
         rng.bit_generator.state = train_state["rng"]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidArgumentError(f"checkpoint {path} has a bad random-generator state ({exc})") from None
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise InvalidFileError(f"{path}: bad random-generator state ({exc})") from None
+    if set(saved["opt_state"]) != set(opt.init(saved["params"])):
+        raise InvalidFileError(f"{path}: the optimizer state does not match optimizer {opt.name!r}")
     be, dtype = net.backend, net.dtype
     move = lambda arrays: None if arrays is None else [be.asarray(a, dtype) for a in arrays]  # noqa: E731
     h = train_state.get("history") or {}
@@ -451,17 +468,22 @@ class _Interrupted(Exception):
 
 
 class _Pending:
-    """Per-epoch metrics kept on the device until the next host sync."""
+    """Per-epoch metrics kept on the device until the next host sync.
+
+    Only two parameter sets are kept alive: the newest one and ``last_good``,
+    those of the last sync whose metrics were all finite (the weights a
+    diverged run falls back to).
+    """
 
     def __init__(self, history: History, classify: bool, has_val: bool, params: list) -> None:
         self.history, self.classify, self.has_val = history, classify, has_val
         self.rows: list[list] = []  # one list of 0-D device arrays per epoch
-        self.params: list[list] = []  # the params after that epoch (references, not copies)
-        self.last_good = params  # params after the newest epoch with finite metrics
+        self.newest = params
+        self.last_good, self.good_epochs = params, history.epochs
 
     def add(self, metrics: list, params: list) -> None:
         self.rows.append(metrics)
-        self.params.append(params)
+        self.newest = params
 
     def flush(self, check: bool = True) -> None:
         """Copy the pending metrics to the history in one transfer; raise on NaN/inf."""
@@ -472,17 +494,17 @@ class _Pending:
         xp = _namespace(flat[0])
         stacked = to_numpy(xp.stack(flat))  # every metric is a 0-D array of the model's dtype
         host = stacked.reshape(-1, width).tolist()
-        params = self.params
-        self.rows, self.params = [], []
-        for row, snapshot in zip(host, params):
+        self.rows = []
+        for row in host:
             if check and not all(math.isfinite(v) for v in row):
                 raise TrainingDivergedError(
                     f"the loss became {row[0]} at epoch {self.history.epochs}; the model keeps the "
-                    "weights of the last epoch whose metrics were finite; lower the learning rate "
-                    "(lr), standardize X, or use optimizer='adam'"
+                    + (f"weights it had after epoch {self.good_epochs - 1}, the last check with finite "
+                       "metrics" if self.good_epochs else "weights it started with")
+                    + "; lower the learning rate (lr), standardize X, or use optimizer='adam'"
                 )
             _record(self.history, row, self.classify, self.has_val)
-            self.last_good = snapshot
+        self.last_good, self.good_epochs = self.newest, self.history.epochs
 
 
 def _record(history: History, row: list[float], classify: bool, has_val: bool) -> None:
