@@ -237,10 +237,11 @@ def test_ctrl_c_keeps_the_last_completed_step(monkeypatch, blobs):
 
     monkeypatch.setattr(train_module, "train_step", interrupt_at_7)
     model = xpnet.MLP([3, 4, 3], output="softmax", dtype="float64")
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as stopped:
         xpnet.train(model, X, y, epochs=10, batch_size=20, lr=0.1)  # 3 steps per epoch
     np.testing.assert_array_equal(model.params[0][0], steps[-1][0])
     assert len(steps) == 7
+    assert stopped.value.history.epochs == 2  # epochs 1 and 2 completed (6 steps), the 3rd did not
 
 
 @pytest.mark.parametrize("kwargs, match", [

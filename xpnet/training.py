@@ -243,6 +243,9 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
 
     Raises
     ------
+    KeyboardInterrupt
+        On Ctrl-C, after writing the parameters of the last completed step into
+        ``model``; its ``history`` attribute holds every completed epoch.
     TrainingDivergedError
         The loss became NaN or infinite; the model keeps the last weights whose
         epoch loss was finite.
@@ -351,7 +354,9 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
             pending.flush(check=False)
             _write_back(model, net, params)
             history.seconds = time.perf_counter() - t0
-            raise KeyboardInterrupt from None
+            stopped = KeyboardInterrupt("training interrupted; the model holds the last completed step")
+            stopped.history = history  # type: ignore[attr-defined]  # every completed epoch
+            raise stopped from None
         except TrainingDivergedError:
             _write_back(model, net, pending.last_good)
             raise
