@@ -54,3 +54,16 @@ def tests(session, backend):
     session.install(TORCH)
     session.install(f".[{','.join(extras)}]")
     session.run("pytest", "--backend", backend, *session.posargs)
+
+
+@nox.session
+def bench(session):
+    """Benchmarks: xpnet vs the matmul ceiling, a classic implementation, PyTorch and scikit-learn.
+
+    ``nox -s bench`` runs everything on every device present; arguments after
+    ``--`` go to ``python -m benchmarks`` (``nox -s bench -- --quick``,
+    ``nox -s bench -- --device cpu --workloads tiny,mnist-mlp``). Results:
+    benchmarks/results/ (JSON per device, README-table.md, benchmarks.png).
+    """
+    session.install(".[plot,sklearn]", TORCH)
+    session.run("python", "-m", "benchmarks", *session.posargs)
