@@ -47,6 +47,14 @@ def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def _portable(path: Path) -> str:
+    """A path as recorded in results: relative to the working directory, never this machine's absolute path."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return Path(path).name
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
@@ -171,7 +179,7 @@ def worker(args: argparse.Namespace) -> int:
     from .workloads import load_data
 
     info = {"device": device, "quick": args.quick, "started": _now(), "loadavg_start": _loadavg(),
-            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "args": {k: (_portable(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "skipped": skipped}
     rows: list[dict] = []
     old = _load_for_merge(args.out / f"{device}.json") if args.merge else None

@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("memory is flat" if summary["flat"] else "memory is NOT flat", flush=True)
 
     result = {
-        "settings": {**vars(args), "sizes": sizes, "features": d},
+        "settings": {**vars(args), "out": Path(args.out).name, "sizes": sizes, "features": d},
         "environment": {"python": platform.python_version(), "numpy": np.__version__,
                         "xpnet": xpnet.__version__, "machine": platform.machine(),
                         "platform": platform.platform()},
