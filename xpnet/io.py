@@ -17,8 +17,11 @@ one backend loads on any other.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import signal
+import threading
 from glob import escape as glob_escape
 import os
 import tempfile
@@ -83,10 +86,35 @@ def check_writable(path: Any, name: str = "path") -> None:
         )
 
 
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Hold Ctrl-C (SIGINT) until the block is done, so a write is never left half made.
+
+    A SIGINT that arrives meanwhile stays pending and raises KeyboardInterrupt
+    right after the block. Only in the main thread of a POSIX process; a no-op
+    elsewhere (where the temporary file is still removed on any exception).
+    """
+    can_block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if can_block:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if can_block:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def write_archive(path: str | os.PathLike, header: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``header`` and ``arrays`` to ``path`` atomically (temporary file, fsync, rename)."""
+    """Write ``header`` and ``arrays`` to ``path`` atomically (temporary file, fsync, rename).
+
+    Ctrl-C is held for the duration of the write, so it lands after it.
+    """
     check_writable(path)
-    path = Path(path)
+    with _interrupts_deferred():
+        _write_archive(Path(path), header, arrays)
+
+
+def _write_archive(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> None:
     for name, a in arrays.items():
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise InvalidArgumentError(
