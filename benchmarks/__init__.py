@@ -19,4 +19,4 @@ Each device runs in its own worker process. Results go to
 (:mod:`benchmarks.report`).
 """
 
-__all__ = ["workloads", "impls", "report"]
+__all__ = ["impls", "report", "workloads"]

@@ -5,7 +5,13 @@ Examples::
     python -m benchmarks                      # everything, every device present
     python -m benchmarks --quick              # smoke test, seconds
     python -m benchmarks --device cpu --workloads tiny,mnist-mlp --impls xpnet,ceiling,torch
+    python -m benchmarks --device cpu --workloads mnist-mlp,wide --impls xpnet --merge   # re-time xpnet only
     python -m benchmarks.report benchmarks/results/cpu.json benchmarks/results/cuda.json
+
+On a shared machine each measurement first waits (``--wait-quiet``) for other
+processes to leave the CPUs, measures how much CPU they took meanwhile (from
+``/proc/stat`` minus this process's own CPU time), repeats a disturbed
+measurement once and flags it (``†``) in the table if it stays disturbed.
 
 The parent process starts ``python -m benchmarks --_worker --device DEV`` for
 each device in turn (never two at once, so the CPU and the GPU runs do not
@@ -20,6 +26,7 @@ import argparse
 import hashlib
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import resource
@@ -31,7 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import report
-from .workloads import WORKLOAD_GROUPS, SWEEP_BATCHES, make_workloads
+from .workloads import SWEEP_BATCHES, WORKLOAD_GROUPS, make_workloads
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results"
@@ -48,7 +55,7 @@ def _csv(text: str) -> list[str]:
 
 
 def _portable(path: Path) -> str:
-    """A path as recorded in results: relative to the working directory, never this machine's absolute path."""
+    """A path as recorded in results: relative to the working directory, never this machine's absolute one."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
@@ -75,7 +82,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=None, help=f"results folder (default {DEFAULT_OUT})")
     p.add_argument("--impls", type=_csv, default=None,
                    help="comma-separated filter: names (xpnet, ceiling, plain, torch = PyTorch eager, "
-                        "sklearn), name:library (xpnet:numpy, ceiling:torch) or :library (:numpy, :torch, :cupy)")
+                        "sklearn), name:library (xpnet:numpy, ceiling:torch) or :library "
+                        "(:numpy, :torch, :cupy)")
     p.add_argument("--threads", type=int, default=None,
                    help="limit every library to N CPU threads (sets OMP/OPENBLAS/MKL_NUM_THREADS and "
                         "torch.set_num_threads); default: the libraries' own defaults, recorded in the JSON")
@@ -87,8 +95,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="total seconds a worker may spend waiting for quiet CPUs and re-running disturbed "
                         "measurements (default 300); after that it measures on and flags what was disturbed")
     p.add_argument("--merge", action="store_true",
-                   help="replace only the measured rows in the existing <out>/<device>.json and keep the others "
-                        "(e.g. re-measure xpnet after a change: --impls xpnet --merge); ratios are recomputed")
+                   help="replace only the measured rows in the existing <out>/<device>.json and keep the "
+                        "others (e.g. re-measure xpnet after a change: --impls xpnet --merge); ratios are "
+                        "recomputed")
     p.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     p.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -183,8 +192,6 @@ def worker(args: argparse.Namespace) -> int:
             "skipped": skipped}
     rows: list[dict] = []
     old = _load_for_merge(args.out / f"{device}.json") if args.merge else None
-    if old is not None:
-        info["merged_into"] = {"started": old.get("started"), "versions": old.get("versions")}
     budget = {"left": args.wait_budget if args.wait_quiet else 0.0}
     t0 = time.perf_counter()
     for w in workloads:
@@ -200,8 +207,8 @@ def worker(args: argparse.Namespace) -> int:
             _merged(old, group)  # ratios against the kept rows of the same workload
         for row in group:
             print(_progress_line(row), flush=True)
-        _write(args.out, device, info, _merged(old, rows), time.perf_counter() - t0, partial=True)
-    path = _write(args.out, device, info, _merged(old, rows), time.perf_counter() - t0, partial=False)
+        _write(args.out, device, info, _merged(old, rows), time.perf_counter() - t0, True, old)
+    path = _write(args.out, device, info, _merged(old, rows), time.perf_counter() - t0, False, old)
     print(f"[{device}] wrote {path} ({time.perf_counter() - t0:.0f} s)", flush=True)
     return 0
 
@@ -217,7 +224,9 @@ def _run_one(impl, w, X, y, wait_quiet: float = 0.0, budget: dict | None = None)
     budget = budget if budget is not None else {"left": 0.0}
 
     def wait() -> float:
-        spent, _ = _wait_quiet(min(wait_quiet, budget["left"])) if wait_quiet and budget["left"] > 0 else (0.0, None)
+        if not wait_quiet or budget["left"] <= 0:
+            return 0.0
+        spent, _ = _wait_quiet(min(wait_quiet, budget["left"]))
         budget["left"] -= spent
         return spent
 
@@ -252,7 +261,7 @@ def _run_one(impl, w, X, y, wait_quiet: float = 0.0, budget: dict | None = None)
         print(f" FAILED {row['error']}", flush=True)
         return row
     med = statistics.median(times)
-    fell = None if first is None else bool(last == last and last < first)  # NaN-safe
+    fell = None if first is None else bool(math.isfinite(last) and last < first)
     row.update(median_s=med, times_s=times, min_s=min(times), us_per_step=med / w.steps * 1e6,
                gflops=w.flops() / med / 1e9, loss_first=first, loss_last=last, loss_fell=fell,
                wall_s=time.perf_counter() - t0, loadavg=_loadavg(), others_cpu_share=others,
@@ -262,11 +271,12 @@ def _run_one(impl, w, X, y, wait_quiet: float = 0.0, budget: dict | None = None)
 
 
 def _cpu_counters():
-    """(busy CPU seconds of the whole machine, CPU seconds of this process and all its threads, wall clock)."""
+    """(busy CPU seconds of the machine, CPU seconds of this process and all its threads, wall clock)."""
     busy = None
     try:
         with open("/proc/stat") as f:
-            vals = [int(v) for v in f.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+            # user nice system idle iowait irq softirq steal
+            vals = [int(v) for v in f.readline().split()[1:9]]
         busy = (sum(vals) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         pass
@@ -327,7 +337,7 @@ def _merged(old: dict | None, rows: list[dict]) -> list[dict]:
 
 
 def _add_ratios(group: list[dict]) -> None:
-    """ratio_to_ceiling (the same library's ceiling), ratio_to_best_ceiling, ratio_to_torch (PyTorch eager)."""
+    """ratio_to_ceiling (same library's ceiling), ratio_to_best_ceiling, ratio_to_torch (PyTorch eager)."""
     ok = [r for r in group if r.get("median_s")]
     ceilings = {r["library"]: r["median_s"] for r in ok if r["impl"] == "ceiling"}
     best = min(ceilings.values()) if ceilings else None
@@ -341,11 +351,12 @@ def _add_ratios(group: list[dict]) -> None:
 
 
 def _progress_line(r: dict) -> str:
-    head = f"[{r['device']}] {r['workload'] + (' b=' + str(r['batch']) if r['workload'] == 'sweep' else ''):<14} " \
-           f"{r['impl'] + ':' + r['library']:<16}"
+    name = r["workload"] + (f" b={r['batch']}" if r["workload"] == "sweep" else "")
+    head = f"[{r['device']}] {name:<14} {r['impl'] + ':' + r['library']:<16}"
     if r.get("error"):
         return f"{head} FAILED: {r['error']}"
-    parts = [f"median {r['median_s']:8.3f} s", f"{r['us_per_step']:9.1f} us/step", f"{r['gflops']:7.2f} GFLOP/s"]
+    parts = [f"median {r['median_s']:8.3f} s", f"{r['us_per_step']:9.1f} us/step",
+             f"{r['gflops']:7.2f} GFLOP/s"]
     if r.get("ratio_to_ceiling"):
         parts.append(f"x{r['ratio_to_ceiling']:.2f} ceiling")
     if r.get("ratio_to_torch"):
@@ -358,10 +369,24 @@ def _progress_line(r: dict) -> str:
     return head + "  " + "  ".join(parts)
 
 
-def _write(out: Path, device: str, info: dict, rows: list, elapsed: float, partial: bool) -> Path:
+def _write(out: Path, device: str, info: dict, rows: list, elapsed: float, partial: bool,
+           old: dict | None = None) -> Path:
+    """Write ``<out>/<device>.json`` (and, when done, ``<device>-<machine id>.json``).
+
+    With ``old`` (``--merge``) the file keeps ``old``'s run-level fields (date, versions, ...)
+    and lists this run under ``merges``; each row carries its own ``measured`` date and
+    ``xpnet_source_sha1``.
+    """
     doc = {"schema": 1, **info, "finished": None if partial else _now(), "elapsed_s": elapsed,
            "loadavg_end": _loadavg(), "machine": machine_info(device), "versions": VERSIONS or versions(),
            "threads": thread_info(), "rows": rows}
+    if old is not None:
+        this = {k: doc[k] for k in ("started", "finished", "elapsed_s", "args", "versions", "loadavg_start",
+                                    "loadavg_end")}
+        this["rows"] = sorted({" ".join(map(str, _row_key(r))) for r in rows
+                               if r.get("measured") and r["measured"] >= info["started"]})
+        doc = {**{k: v for k, v in old.items() if k not in ("rows", "merges")},
+               "merges": [*old.get("merges", []), this], "rows": rows}
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{device}.json"
     text = json.dumps(doc, indent=1)

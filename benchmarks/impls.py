@@ -20,14 +20,15 @@ from __future__ import annotations
 import gc
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .workloads import Workload, eval_loss, initial_params, matmul_shapes
 
-__all__ = ["Impl", "implementations", "run_xpnet", "run_ceiling", "run_plain", "run_torch", "run_sklearn"]
+__all__ = ["Impl", "implementations", "run_ceiling", "run_plain", "run_sklearn", "run_torch", "run_xpnet"]
 
 Result = tuple[list[float], "float | None", "float | None"]
 
@@ -184,7 +185,6 @@ def run_ceiling(w: Workload, X: np.ndarray, y: np.ndarray, library: str = "numpy
                     mm(A_prev.T, G, dWs[l])
                     if l > 0:
                         mm(G, Ws[l].T, dA[l - 1])
-        return None
 
     # the products above are exactly matmul_shapes(): forward and dW per layer, dA but for the first
     assert len(matmul_shapes(sizes, 1)) == 3 * L - 1
@@ -287,7 +287,7 @@ def L_model_backward(AL, Y, caches, hidden, np):
     L = len(caches)
     dZ = AL - Y  # sigmoid + cross-entropy, softmax + cross-entropy
     for l in reversed(range(L)):
-        (A_prev, W, b), _ = caches[l]
+        (A_prev, W, _b), _ = caches[l]
         m = A_prev.shape[1]
         grads["dW" + str(l + 1)] = 1.0 / m * np.dot(dZ, A_prev.T)
         grads["db" + str(l + 1)] = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)
@@ -429,7 +429,7 @@ class Impl:
         return f"{self.name}:{self.library}"
 
     def matches(self, selectors: list[str] | None) -> bool:
-        """``--impls`` filter: ``xpnet`` (on every library), ``xpnet:numpy``, or ``:numpy`` (everything on NumPy).
+        """``--impls`` filter: ``xpnet`` (every library), ``xpnet:numpy``, or ``:numpy`` (all on NumPy).
 
         ``torch`` selects PyTorch eager only; ``:torch`` everything computed with PyTorch.
         """
@@ -453,7 +453,8 @@ def implementations(device: str) -> tuple[list[Impl], list[str]]:
     impls: list[Impl] = []
     skipped: list[str] = []
     if device == "cpu":
-        impls.append(Impl("ceiling", "numpy", "cpu", "numpy", partial(run_ceiling, library="numpy", device="cpu")))
+        impls.append(Impl("ceiling", "numpy", "cpu", "numpy",
+                          partial(run_ceiling, library="numpy", device="cpu")))
         impls.append(Impl("xpnet", "numpy", "cpu", "numpy", partial(run_xpnet, backend="numpy")))
         impls.append(Impl("plain", "numpy", "cpu", "numpy", partial(run_plain, library="numpy")))
         why = _importable("torch")
@@ -479,7 +480,8 @@ def implementations(device: str) -> tuple[list[Impl], list[str]]:
     except xpnet.BackendUnavailableError as exc:
         skipped.append(f"cupy: {exc}")
     else:
-        impls.append(Impl("ceiling", "cupy", "cuda", "cupy", partial(run_ceiling, library="cupy", device="cuda")))
+        impls.append(Impl("ceiling", "cupy", "cuda", "cupy",
+                          partial(run_ceiling, library="cupy", device="cuda")))
         impls.append(Impl("xpnet", "cupy", "cuda", "cupy", partial(run_xpnet, backend="cupy")))
         impls.append(Impl("plain", "cupy", "cuda", "cupy", partial(run_plain, library="cupy")))
     why = _importable("torch")
@@ -489,7 +491,8 @@ def implementations(device: str) -> tuple[list[Impl], list[str]]:
         if torch.cuda.is_available():
             impls.append(Impl("ceiling", "torch", "cuda", "torch:cuda",
                               partial(run_ceiling, library="torch", device="cuda")))
-            impls.append(Impl("xpnet", "torch", "cuda", "torch:cuda", partial(run_xpnet, backend="torch:cuda")))
+            impls.append(Impl("xpnet", "torch", "cuda", "torch:cuda",
+                              partial(run_xpnet, backend="torch:cuda")))
             impls.append(Impl("torch", "torch", "cuda", "torch:cuda", partial(run_torch, device="cuda")))
         else:
             skipped.append("torch (cuda): torch.cuda.is_available() is False (a CPU-only build, or no GPU)")

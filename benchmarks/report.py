@@ -13,14 +13,15 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["load", "markdown", "chart", "write_report"]
+__all__ = ["chart", "load", "markdown", "write_report"]
 
 NOISY = 0.10  # as benchmarks.__main__.NOISY
 ORDER = {"ceiling": 0, "xpnet": 1, "plain": 2, "torch": 3, "sklearn": 4}
 LIB_ORDER = {"numpy": 0, "cupy": 1, "torch": 2}
 TITLES = {
     "tiny": "tiny: flower 400 x 2, 2-4-1 tanh/sigmoid, full batch, lr 1.2",
-    "mnist-mlp": "mnist-mlp: teacher 60,000 x 784, 784-512-512-10 ReLU/softmax, batch 128, SGD lr 0.01, one epoch",
+    "mnist-mlp": "mnist-mlp: teacher 60,000 x 784, 784-512-512-10 ReLU/softmax, batch 128, SGD lr 0.01, "
+                 "one epoch",
     "wide": "wide: the same data, 784-2048-2048-10, batch 1024, one epoch",
 }
 
@@ -73,8 +74,8 @@ def _header(results: list[dict]) -> list[str]:
             hw += f", {m['memory_gib']} GiB RAM"
         if dev == "cuda":
             g = m.get("gpu") or {}
-            hw = f"{g.get('name', 'unknown GPU')}" + (f" ({g['memory_gib']} GiB)" if g.get("memory_gib") else "") \
-                 + f"; host {hw}"
+            mem = f" ({g['memory_gib']} GiB)" if g.get("memory_gib") else ""
+            hw = f"{g.get('name', 'unknown GPU')}{mem}; host {hw}"
         libs = ", ".join(f"{k} {val}" for k, val in v.items()
                          if val and k not in ("python", "xpnet_commit", "xpnet_source_sha1", "threadpoolctl",
                                               "matplotlib"))
@@ -95,10 +96,21 @@ def _header(results: list[dict]) -> list[str]:
         lines.append(f"  - libraries: {libs}; Python {v.get('python')}")
         lines.append(f"  - threads: {thr}; load average at start/end: {res.get('loadavg_start')} / "
                      f"{res.get('loadavg_end')}")
+        end = res.get("finished") or "~"
+        own = [r for r in res["rows"] if not r.get("measured") or r["measured"] <= end]
+        waited = sum(r.get("waited_s") or 0 for r in own)
+        again = sum(1 for r in own if r.get("retried"))
         lines.append(f"  - date: {res.get('started')}; run took {res.get('elapsed_s', 0):.0f} s"
+                     + (f" (of which {waited:.0f} s waiting for other processes to leave the CPUs, and "
+                        f"{again} disturbed measurement(s) repeated)" if waited or again else "")
                      + ("; **quick smoke-test sizes, not a benchmark**" if res.get("quick") else ""))
         if res.get("skipped"):
             lines.append(f"  - not run: {'; '.join(res['skipped'])}")
+        for mg in res.get("merges", []):
+            mv = mg.get("versions") or {}
+            lines.append(f"  - re-measured {mg.get('started', '?')[:16].replace('T', ' ')} with `--merge` "
+                         f"(xpnet {mv.get('xpnet_commit', '?')}): "
+                         + ", ".join(f"`{k}`" for k in mg.get("rows", [])))
     return lines
 
 
@@ -132,7 +144,8 @@ def markdown(results: list[dict], chart_name: str | None = "benchmarks.png") -> 
                 continue
             us = f"{r['us_per_step']:.1f}" if r["us_per_step"] < 1000 else f"{r['us_per_step']:,.0f}"
             out.append(f"| {label(r)} | {r['device']} | {r['median_s']:.3f}{_dagger(r)} | {us} | "
-                       f"{r['gflops']:.2f} | {_ratio(r['ratio_to_ceiling'])} | {_ratio(r['ratio_to_torch'])} | "
+                       f"{r['gflops']:.2f} | {_ratio(r['ratio_to_ceiling'])} | "
+                       f"{_ratio(r['ratio_to_torch'])} | "
                        f"{_loss(r)} |")
     sweep = [r for r in rows if r["workload"] == "sweep"]
     if sweep:
@@ -161,12 +174,6 @@ def markdown(results: list[dict], chart_name: str | None = "benchmarks.png") -> 
     if any(_dagger(r) for r in rows):
         out += ["", f"† other processes used more than {NOISY:.0%} of the CPUs during this measurement "
                 "(after one re-run): treat it with care."]
-    shas = {r.get("xpnet_source_sha1") for r in rows if r["impl"] == "xpnet" and r.get("xpnet_source_sha1")}
-    merged = [res for res in results if res.get("merged_into")]
-    if merged or len(shas) > 1:
-        out += ["", "Some rows were re-measured later (`--merge`)" + (
-            f"; xpnet rows come from {len(shas)} versions of its source" if len(shas) > 1 else "")
-            + ": see each row's `measured` and `xpnet_source_sha1` in the JSON."]
     bad = [r for r in rows if r.get("loss_fell") is False]
     if bad:
         out += ["", "**Loss did not fall** in: " + ", ".join(
@@ -207,7 +214,8 @@ def chart(results: list[dict], path: Path) -> Path | None:
     for j, k in enumerate(keys):
         xs, ys = [], []
         for i, g in enumerate(groups):
-            r = next((x for x in rows if x["workload"] == g and (x["device"], x["impl"], x["library"]) == k), None)
+            r = next((x for x in rows
+                      if x["workload"] == g and (x["device"], x["impl"], x["library"]) == k), None)
             if r and r.get("ratio_to_best_ceiling"):
                 xs.append(i - 0.4 + (j + 0.5) * width)
                 ys.append(r["ratio_to_best_ceiling"])
@@ -234,8 +242,11 @@ def chart(results: list[dict], path: Path) -> Path | None:
         ax2.legend(fontsize=8)
     else:
         ax2.set_axis_off()
-    devs = ", ".join(f"{res['device']}: {res['machine'].get('gpu', {}).get('name') if res['device'] == 'cuda' else res['machine']['cpu']}"
-                     f" ({res['started'][:10]})" for res in results)
+    def where(res):
+        hw = res["machine"].get("gpu", {}).get("name") if res["device"] == "cuda" else res["machine"]["cpu"]
+        return f"{res['device']}: {hw} ({res['started'][:10]})"
+
+    devs = ", ".join(where(res) for res in results)
     fig.suptitle(f"xpnet benchmarks: {devs}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -256,7 +267,8 @@ def write_report(paths, out_dir: Path, chart: bool = True) -> tuple[Path, Path |
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__.splitlines()[0])
     p.add_argument("files", nargs="+", type=Path, help="result JSON files (cpu.json, cuda.json, ...)")
-    p.add_argument("--out", type=Path, default=None, help="folder for the table and chart (default: the first file's)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the table and chart (default: the first file's)")
     p.add_argument("--no-chart", action="store_true")
     args = p.parse_args(argv)
     md, png = write_report(args.files, args.out or args.files[0].parent, chart=not args.no_chart)

@@ -31,13 +31,13 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = [
-    "Workload",
-    "WORKLOAD_GROUPS",
     "SWEEP_BATCHES",
-    "make_workloads",
-    "load_data",
-    "initial_params",
+    "WORKLOAD_GROUPS",
+    "Workload",
     "eval_loss",
+    "initial_params",
+    "load_data",
+    "make_workloads",
     "matmul_shapes",
 ]
 
@@ -111,10 +111,11 @@ class Workload:
 
     def flops(self) -> int:
         """Matmul FLOPs of the whole run: ``2*m*k*n`` per product, as in :func:`matmul_shapes`."""
-        per_epoch = sum(2 * m * k * n for b in self.batch_sizes() for (_, m, k, n) in matmul_shapes(self.sizes, b))
+        per_epoch = sum(2 * m * k * n for b in self.batch_sizes()
+                        for (_, m, k, n) in matmul_shapes(self.sizes, b))
         return self.epochs * per_epoch
 
-    def warmup(self) -> "Workload":
+    def warmup(self) -> Workload:
         """The warm-up run: the same code path, ``warmup_steps`` steps, one repeat."""
         if self.full_batch:
             return replace(self, epochs=max(1, min(self.epochs, self.warmup_steps)), repeats=1)
@@ -162,7 +163,8 @@ def make_workloads(groups, quick: bool = False, repeats: int | None = None,
                                 repeats=repeats or 3, warmup_steps=20 if quick else 500))
         elif g == "mnist-mlp":
             out.append(Workload("mnist-mlp", "teacher", rows, (784, 512, 512, 10), "relu", "softmax", "he",
-                                0.01, batch=128, epochs=1, repeats=repeats or 3, warmup_steps=5 if quick else 20))
+                                0.01, batch=128, epochs=1, repeats=repeats or 3,
+                                warmup_steps=5 if quick else 20))
         elif g == "wide":
             out.append(Workload("wide", "teacher", 2_048 if quick else rows, (784, 2048, 2048, 10), "relu",
                                 "softmax", "he", 0.01, batch=1024, epochs=1,
