@@ -307,18 +307,7 @@ def get_backend(spec: Any = None, *arrays: Any) -> Backend:
     if isinstance(spec, str):
         return _backend_from_name(spec)
     if spec is None:
-        found = [backend_of(a) for a in arrays if a is not None and _is_array(a)]
-        found = [b for b in found if b.name != "numpy"]
-        if not found:
-            return _backend_from_name("numpy")
-        first = found[0]
-        for other in found[1:]:
-            if other != first:
-                raise BackendMismatchError(
-                    f"arrays from two backends were mixed: {first} and {other}; "
-                    "move them to one with xpnet.to_numpy(...) or pass backend=..."
-                )
-        return first
+        return infer_backend(**{f"array {i}": a for i, a in enumerate(arrays)})
     if hasattr(spec, "asarray") and hasattr(spec, "matmul"):
         name = _name_of_namespace(spec)
         if name is not None and name != "torch":
@@ -331,6 +320,27 @@ def get_backend(spec: Any = None, *arrays: Any) -> Backend:
         f"backend must be a name ({', '.join(BACKENDS)}), an array-API namespace "
         f"module or None; got {type(spec).__name__} {spec!r}"
     )
+
+
+def infer_backend(**arrays: Any) -> Backend:
+    """The backend of the named arrays that are not host (NumPy) data; NumPy if there are none.
+
+    Raises
+    ------
+    BackendMismatchError
+        Two of them live on different backends; the message says which is where.
+    """
+    found = {name: backend_of(a) for name, a in arrays.items() if a is not None and _is_array(a)}
+    found = {name: b for name, b in found.items() if b.name != "numpy"}
+    if not found:
+        return _backend_from_name("numpy")
+    if len(set(found.values())) > 1:
+        raise BackendMismatchError(
+            "arrays from two backends were mixed: "
+            + ", ".join(f"{name} is {b.name} ({b})" for name, b in found.items())
+            + "; move them to one with xpnet.to_numpy(...) or pass backend=..."
+        )
+    return next(iter(found.values()))
 
 
 def available_backends() -> list[str]:

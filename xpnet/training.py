@@ -13,17 +13,16 @@ inside an epoch.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-import numpy as np  # only to tell host data (NumPy arrays) from device arrays
-
-from .backend import Backend, array_namespace as _namespace, backend_of, get_backend, host_rng, to_numpy
+from .backend import Backend, array_namespace as _namespace, get_backend, host_rng, infer_backend, to_numpy
 from .data import as_features, as_targets
-from .errors import BackendMismatchError, InvalidArgumentError, InvalidTypeError, XpnetError
+from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
 from .io import InvalidFileError, check_writable, load_checkpoint, save_checkpoint
 from .model import MLP, backward, forward, output_delta
 from .optim import Optimizer, get_optimizer
@@ -130,21 +129,14 @@ def _n_correct(A: Any, T: Any, output: str, xp: Any) -> Any:
 def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise InvalidArgumentError(f"{name} must be a positive int{' or None' if allow_none else ''}; got {value!r}")
 
 
 def _resolve_backend(model: MLP, backend: Any, X: Any, y: Any) -> Backend:
     if backend is not None:
         return get_backend(backend)
-    found = {name: backend_of(a) for name, a in (("X", X), ("y", y))
-             if a is not None and not isinstance(a, (np.ndarray, list, tuple)) and not np.isscalar(a)}
-    if len(set(found.values())) > 1:
-        raise BackendMismatchError(
-            "arrays from two backends were mixed: " + ", ".join(f"{k} is {v.name}" for k, v in found.items())
-            + "; move both to one (xpnet.to_numpy(...) gives NumPy) or pass backend=..."
-        )
-    inferred = get_backend(None, X, y)
+    inferred = infer_backend(X=X, y=y)
     return model.backend if inferred.name == "numpy" else inferred
 
 
@@ -262,7 +254,7 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         raise InvalidArgumentError("resume=True needs checkpoint=PATH (the file to continue from)")
     if checkpoint is not None:
         check_writable(checkpoint, "checkpoint")
-    if not isinstance(shuffle, (bool, np.bool_)):
+    if shuffle not in (True, False):
         raise InvalidTypeError(f"shuffle must be True or False; got {shuffle!r}")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
         raise InvalidArgumentError(f"dropout must be in [0, 1); got {dropout!r}")
