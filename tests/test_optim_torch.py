@@ -3,8 +3,10 @@
 Every optimizer, with every option that changes its update rule, starts from
 the same float64 parameters as its ``torch.optim`` counterpart, gets the same
 sequence of gradients, and must land on the same parameters after every step.
-Also: ``get_optimizer``'s name mapping and defaults, purity of ``step`` (it
-never writes into its inputs) and the errors for bad hyperparameters.
+The in-place ``update`` (what ``xpnet.train`` uses) is checked the same way,
+and against ``step`` bit for bit. Also: ``get_optimizer``'s name mapping and
+defaults, purity of ``step`` (it never writes into its inputs) and the errors
+for bad hyperparameters.
 """
 
 from __future__ import annotations
@@ -85,14 +87,14 @@ def _host_copy(a):
     return np.array(xpnet.to_numpy(a), copy=True)
 
 
-def _run_both(backend, xp_opt, torch_cls, torch_kwargs, host_params, host_grads):
+def _run_both(backend, xp_opt, torch_cls, torch_kwargs, host_params, host_grads, rule="step"):
     """Step both optimizers through the gradients; compare parameters after every step."""
     params = _on(backend, host_params)
     state = xp_opt.init(params)
     tparams = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in host_params]
     topt = torch_cls(tparams, **torch_kwargs)
     for k, g in enumerate(host_grads):
-        params, state = xp_opt.step(params, _on(backend, g), state)
+        params, state = getattr(xp_opt, rule)(params, _on(backend, g), state)
         for tp, tg in zip(tparams, g):
             tp.grad = torch.tensor(tg, dtype=torch.float64)
         topt.step()
@@ -106,12 +108,13 @@ def _run_both(backend, xp_opt, torch_cls, torch_kwargs, host_params, host_grads)
     return params, state
 
 
+@pytest.mark.parametrize("rule", ["step", "update"])
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
-def test_matches_torch_optim(backend, case):
+def test_matches_torch_optim(backend, case, rule):
     name, kw = case
     host_params, host_grads = _host_problem(seed=len(kw))
     opt = XPNET[name](**kw)
-    params, state = _run_both(backend, opt, TORCH[name], kw, host_params, host_grads)
+    params, state = _run_both(backend, opt, TORCH[name], kw, host_params, host_grads, rule)
     assert state["t"] == N_STEPS
     # the parameters must stay on the backend they started on
     assert all(xpnet.backend.backend_of(p) == backend for p in params)
@@ -250,6 +253,43 @@ def test_step_does_not_mutate_inputs(backend, case):
     fresh = opt.init(_on(backend, host_params))
     for (k, a), (_, b) in zip(_state_arrays(fresh), init_state):
         np.testing.assert_array_equal(xpnet.to_numpy(a), b, err_msg=f"init state {k}")
+
+
+#: Libraries whose arrays ``update`` must overwrite in place (JAX's are immutable).
+MUTABLE = {"numpy", "array_api_strict", "torch", "cupy"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+def test_update_is_step_done_in_place(backend, case):
+    """``update`` gives ``step``'s numbers bit for bit (float32), writes into the parameter
+    and state arrays it is given where the library allows it, and never into the gradients."""
+    name, kw = case
+    opt = XPNET[name](**kw)
+    host_params, host_grads = _host_problem(seed=11, n_steps=4)
+    f32 = backend.dtype("float32")
+    pure = [backend.asarray(p, f32) for p in host_params]
+    fast = [backend.asarray(p, f32) for p in host_params]
+    pure_state, fast_state = opt.init(pure), opt.init(fast)
+    for k, g_host in enumerate(host_grads):
+        grads = [backend.asarray(g, f32) for g in g_host]
+        before_g = [_host_copy(g) for g in grads]
+        arrays_in = list(fast)
+        state_in = {key: list(v) for key, v in fast_state.items() if isinstance(v, list)}
+        pure, pure_state = opt.step(pure, grads, pure_state)
+        fast, fast_state = opt.update(fast, grads, fast_state)
+        for i, (a, b) in enumerate(zip(fast, pure)):
+            np.testing.assert_array_equal(xpnet.to_numpy(a), xpnet.to_numpy(b), err_msg=f"param {i}, step {k + 1}")
+        for (key, a), (_, b) in zip(_state_arrays(fast_state), _state_arrays(pure_state)):
+            np.testing.assert_array_equal(xpnet.to_numpy(a), xpnet.to_numpy(b), err_msg=f"{key}, step {k + 1}")
+        for i, (g, b) in enumerate(zip(grads, before_g)):
+            np.testing.assert_array_equal(xpnet.to_numpy(g), b, err_msg=f"grads[{i}] written to")
+        if backend.name in MUTABLE:
+            assert all(a is b for a, b in zip(fast, arrays_in)), "parameters were not updated in place"
+            for key, arrays in state_in.items():
+                # SGD's first step copies the gradient into the buffer; amsgrad's running max is a new array
+                if (k > 0 or key != "momentum") and key != "max_exp_avg_sq":
+                    assert all(a is b for a, b in zip(fast_state[key], arrays)), f"{key} not updated in place"
+    assert fast_state["t"] == len(host_grads)
 
 
 def test_init_state_is_zero_or_initial_accumulator(backend):

@@ -97,9 +97,9 @@ def test_dropout_masks_are_inverted_and_scaled(monkeypatch, blobs):
     seen = []
     real_step = train_module.train_step
 
-    def spy(params, state, Xb, Tb, model, opt, masks=None):
+    def spy(params, state, Xb, Tb, model, opt, masks=None, **kw):
         seen.append([xpnet.to_numpy(m) for m in masks])
-        return real_step(params, state, Xb, Tb, model, opt, masks)
+        return real_step(params, state, Xb, Tb, model, opt, masks, **kw)
 
     monkeypatch.setattr(train_module, "train_step", spy)
     model = xpnet.MLP([3, 200, 3], output="softmax", seed=0, dtype="float64")
@@ -232,7 +232,7 @@ def test_ctrl_c_keeps_the_last_completed_step(monkeypatch, blobs):
         if len(steps) == 7:
             raise KeyboardInterrupt
         out = real_step(*args, **kwargs)
-        steps.append(out[0])
+        steps.append([np.array(xpnet.to_numpy(p)) for p in out[0]])  # copies: updates are in place
         return out
 
     monkeypatch.setattr(train_module, "train_step", interrupt_at_7)
@@ -240,8 +240,55 @@ def test_ctrl_c_keeps_the_last_completed_step(monkeypatch, blobs):
     with pytest.raises(KeyboardInterrupt) as stopped:
         xpnet.train(model, X, y, epochs=10, batch_size=20, lr=0.1)  # 3 steps per epoch
     np.testing.assert_array_equal(model.params[0][0], steps[-1][0])
+    assert not np.array_equal(steps[-1][0], steps[-2][0])
     assert len(steps) == 7
     assert stopped.value.history.epochs == 2  # epochs 1 and 2 completed (6 steps), the 3rd did not
+
+
+def test_a_real_ctrl_c_inside_a_step_lands_after_it(monkeypatch, blobs):
+    """SIGINT in the middle of an (in-place) step is held until the step is complete."""
+    signal = pytest.importorskip("signal")
+    if not hasattr(signal, "raise_signal"):
+        pytest.skip("signal.raise_signal is not available")
+    X, y = blobs
+    steps = []
+    real_step = train_module.train_step
+
+    def signal_inside_step_5(*args, **kwargs):
+        if len(steps) == 4:
+            signal.raise_signal(signal.SIGINT)  # Python runs handlers between bytecodes: now, mid-step
+        out = real_step(*args, **kwargs)
+        steps.append([np.array(xpnet.to_numpy(p)) for p in out[0]])
+        return out
+
+    monkeypatch.setattr(train_module, "train_step", signal_inside_step_5)
+    model = xpnet.MLP([3, 4, 3], output="softmax", dtype="float64")
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        xpnet.train(model, X, y, epochs=10, batch_size=20, lr=0.1)
+    assert len(steps) == 5  # the step the signal arrived in was finished, no further one started
+    for got, want in zip([a for pair in model.params for a in pair], steps[-1]):
+        np.testing.assert_array_equal(xpnet.to_numpy(got), want)
+    assert stopped.value.history.epochs == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # train put the handler back
+
+
+def test_train_never_writes_into_the_callers_arrays(backend, blobs):
+    """Training updates its own copy in place: arrays given to set_params, and the model's
+    arrays from before the call, keep their values."""
+    X, y = blobs
+    model = xpnet.MLP([3, 4, 3], output="softmax", dtype="float64", backend=backend.name)
+    mine = [(backend.asarray(np.array(W)), backend.asarray(np.array(b))) for W, b in host_params(model)]
+    model.set_params(mine)
+    frozen = [(np.array(xpnet.to_numpy(W)), np.array(xpnet.to_numpy(b))) for W, b in mine]
+    before = model.params
+    for optimizer in ("sgd", "adam"):
+        xpnet.train(model, X, y, epochs=3, batch_size=20, lr=0.1, optimizer=optimizer, momentum=0.0)
+    for (W, b), (W0, b0) in zip(mine, frozen):
+        np.testing.assert_array_equal(xpnet.to_numpy(W), W0)
+        np.testing.assert_array_equal(xpnet.to_numpy(b), b0)
+    for (W, b), (W0, b0) in zip(before, frozen):
+        np.testing.assert_array_equal(xpnet.to_numpy(W), W0)
+    assert not np.array_equal(host_params(model)[0][0], frozen[0][0])
 
 
 @pytest.mark.parametrize("kwargs, match", [

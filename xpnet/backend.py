@@ -423,6 +423,11 @@ def to_numpy(array: Any) -> np.ndarray:
     return np.asarray(array)
 
 
+def host_copies(arrays: Any) -> list[np.ndarray]:
+    """NumPy copies of a list of backend arrays: snapshots that later in-place updates leave alone."""
+    return [np.array(to_numpy(a), copy=True) for a in arrays]
+
+
 def host_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     """The host random generator for ``seed``.
 

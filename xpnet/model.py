@@ -44,7 +44,8 @@ def forward(params: Sequence[tuple[Any, Any]], X: Any, activations: Sequence[Act
     layers = []
     A = X
     for l, ((W, b), act) in enumerate(zip(params, activations)):
-        Z = A @ W + b
+        Z = A @ W
+        Z += b  # into the fresh product: one array fewer (on JAX, Z = Z + b)
         A_out = act.forward(Z)
         layers.append(Layer(A, Z, A_out))
         A = A_out if masks is None or l >= len(masks) else A_out * masks[l]

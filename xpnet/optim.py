@@ -6,7 +6,17 @@ An :class:`Optimizer` has
   step count), kept apart from the parameters;
 * ``step(params, grads, state) -> (params, state)``: one update, returning
   new parameters and the new state. Nothing is mutated, so the same code runs
-  on immutable arrays (JAX) too.
+  on immutable arrays (JAX) too;
+* ``update(params, grads, state) -> (params, state)``: the same update done in
+  place, which is what :func:`xpnet.train` uses. It writes into the arrays of
+  ``params`` and ``state`` (and the lists holding them) with the augmented
+  assignments ``p -= lr * g``, ``m *= beta1``, ...: NumPy, CuPy, PyTorch and
+  array-api-strict arrays are updated in place, with no new parameter-sized
+  arrays; on immutable arrays (JAX) Python falls back to ``p = p - lr * g``
+  and the returned lists hold new arrays. Use the returned values either way.
+  ``grads`` is never written to.
+
+Each rule is written once, in place; ``step`` is ``update`` on copies.
 
 ``params`` and ``grads`` are flat lists of arrays in the same order. The
 update rules, hyperparameter names and defaults are those of ``torch.optim``
@@ -37,12 +47,17 @@ __all__ = [
 
 
 class Optimizer(NamedTuple):
-    """An optimizer: ``init(params) -> state`` and ``step(params, grads, state)``."""
+    """An optimizer: ``init(params) -> state``, ``step(params, grads, state)`` and its in-place ``update``.
+
+    A hand-made optimizer may leave ``update`` out (``None``); :func:`xpnet.train`
+    then calls ``step``.
+    """
 
     name: str
     init: Callable[[list], dict]
     step: Callable[[list, list, dict], tuple[list, dict]]
     hyperparams: dict
+    update: Callable[[list, list, dict], tuple[list, dict]] | None = None
 
 
 def _check(name: str, value: Any, low: float, high: float = math.inf, *, low_open=False, high_open=True):
@@ -59,6 +74,20 @@ def _check(name: str, value: Any, low: float, high: float = math.inf, *, low_ope
 
 def _zeros_like(params):
     return [array_namespace(p).zeros_like(p) for p in params]
+
+
+def _copy(a):
+    return array_namespace(a).asarray(a, copy=True)
+
+
+def _pure(update: Callable) -> Callable:
+    """``step`` from ``update``: the in-place rule applied to copies of the parameters and state."""
+
+    def step(params, grads, state):
+        own = {k: [_copy(a) for a in v] if isinstance(v, list) else v for k, v in state.items()}
+        return update([_copy(p) for p in params], grads, own)
+
+    return step
 
 
 def _l2(g, p, weight_decay):
@@ -84,22 +113,24 @@ def sgd(lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
     def init(params):
         return {"t": 0, "momentum": _zeros_like(params) if momentum else None}
 
-    def step(params, grads, state):
+    def update(params, grads, state):
         t = state["t"] + 1
-        new_params, new_bufs = [], []
-        bufs = state["momentum"] or [None] * len(params)
-        for p, g, buf in zip(params, grads, bufs):
-            g = _l2(g, p, weight_decay)
+        bufs = state["momentum"]
+        for i, g in enumerate(grads):
+            g = _l2(g, params[i], weight_decay)
             if momentum:
-                buf = g if t == 1 else momentum * buf + (1.0 - dampening) * g
-                g = g + momentum * buf if nesterov else buf
-                new_bufs.append(buf)
-            new_params.append(p - lr * g)
-        return new_params, {"t": t, "momentum": new_bufs if momentum else None}
+                if t == 1:
+                    bufs[i] = _copy(g)
+                else:
+                    bufs[i] *= momentum
+                    bufs[i] += (1.0 - dampening) * g
+                g = g + momentum * bufs[i] if nesterov else bufs[i]
+            params[i] -= lr * g
+        return params, {"t": t, "momentum": bufs}
 
     hyper = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
                  weight_decay=weight_decay)
-    return Optimizer("sgd", init, step, hyper)
+    return Optimizer("sgd", init, _pure(update), hyper, update)
 
 
 # -- Adagrad -----------------------------------------------------------------
@@ -115,21 +146,20 @@ def adagrad(lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
     def init(params):
         return {"t": 0, "sum": [z + initial_accumulator_value for z in _zeros_like(params)]}
 
-    def step(params, grads, state):
+    def update(params, grads, state):
         t = state["t"] + 1
         clr = lr / (1.0 + (t - 1) * lr_decay)
-        new_params, sums = [], []
-        for p, g, s in zip(params, grads, state["sum"]):
-            xp = array_namespace(p)
-            g = _l2(g, p, weight_decay)
-            s = s + g * g
-            new_params.append(p - clr * g / (xp.sqrt(s) + eps))
-            sums.append(s)
-        return new_params, {"t": t, "sum": sums}
+        sums = state["sum"]
+        for i, g in enumerate(grads):
+            xp = array_namespace(g)
+            g = _l2(g, params[i], weight_decay)
+            sums[i] += g * g
+            params[i] -= clr * g / (xp.sqrt(sums[i]) + eps)
+        return params, {"t": t, "sum": sums}
 
     hyper = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                  initial_accumulator_value=initial_accumulator_value, eps=eps)
-    return Optimizer("adagrad", init, step, hyper)
+    return Optimizer("adagrad", init, _pure(update), hyper, update)
 
 
 # -- RMSprop -----------------------------------------------------------------
@@ -150,36 +180,30 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_dec
             "momentum": _zeros_like(params) if momentum else None,
         }
 
-    def step(params, grads, state):
-        new_params, sq_avgs, g_avgs, bufs = [], [], [], []
-        for i, (p, g) in enumerate(zip(params, grads)):
-            xp = array_namespace(p)
-            g = _l2(g, p, weight_decay)
-            sq = alpha * state["square_avg"][i] + (1.0 - alpha) * g * g
-            sq_avgs.append(sq)
+    def update(params, grads, state):
+        sq, ga, bufs = state["square_avg"], state["grad_avg"], state["momentum"]
+        for i, g in enumerate(grads):
+            xp = array_namespace(g)
+            g = _l2(g, params[i], weight_decay)
+            sq[i] *= alpha
+            sq[i] += (1.0 - alpha) * g * g
             if centered:
-                ga = alpha * state["grad_avg"][i] + (1.0 - alpha) * g
-                g_avgs.append(ga)
-                avg = xp.sqrt(sq - ga * ga) + eps
+                ga[i] *= alpha
+                ga[i] += (1.0 - alpha) * g
+                avg = xp.sqrt(sq[i] - ga[i] * ga[i]) + eps
             else:
-                avg = xp.sqrt(sq) + eps
+                avg = xp.sqrt(sq[i]) + eps
             if momentum:
-                buf = momentum * state["momentum"][i] + g / avg
-                bufs.append(buf)
-                new_params.append(p - lr * buf)
+                bufs[i] *= momentum
+                bufs[i] += g / avg
+                params[i] -= lr * bufs[i]
             else:
-                new_params.append(p - lr * g / avg)
-        new_state = {
-            "t": state["t"] + 1,
-            "square_avg": sq_avgs,
-            "grad_avg": g_avgs if centered else None,
-            "momentum": bufs if momentum else None,
-        }
-        return new_params, new_state
+                params[i] -= lr * g / avg
+        return params, {"t": state["t"] + 1, "square_avg": sq, "grad_avg": ga, "momentum": bufs}
 
     hyper = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                  centered=centered)
-    return Optimizer("rmsprop", init, step, hyper)
+    return Optimizer("rmsprop", init, _pure(update), hyper, update)
 
 
 # -- Adam / AdamW ----------------------------------------------------------------
@@ -200,31 +224,31 @@ def _adam(name: str, lr, betas, eps, weight_decay, amsgrad, decoupled) -> Optimi
             "max_exp_avg_sq": _zeros_like(params) if amsgrad else None,
         }
 
-    def step(params, grads, state):
+    def update(params, grads, state):
         t = state["t"] + 1
         step_size = lr / (1.0 - beta1**t)
         bias2_sqrt = math.sqrt(1.0 - beta2**t)
-        new_params, ms, vs, vmaxs = [], [], [], []
-        for i, (p, g) in enumerate(zip(params, grads)):
-            xp = array_namespace(p)
+        ms, vs, vmaxs = state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"]
+        for i, g in enumerate(grads):
+            xp = array_namespace(g)
             if decoupled:
-                p = p * (1.0 - lr * weight_decay) if weight_decay else p
+                if weight_decay:
+                    params[i] *= 1.0 - lr * weight_decay
             else:
-                g = _l2(g, p, weight_decay)
-            m = beta1 * state["exp_avg"][i] + (1.0 - beta1) * g
-            v = beta2 * state["exp_avg_sq"][i] + (1.0 - beta2) * g * g
-            ms.append(m)
-            vs.append(v)
+                g = _l2(g, params[i], weight_decay)
+            ms[i] *= beta1
+            ms[i] += (1.0 - beta1) * g
+            vs[i] *= beta2
+            vs[i] += (1.0 - beta2) * g * g
+            v = vs[i]
             if amsgrad:
-                v = xp.maximum(state["max_exp_avg_sq"][i], v)
-                vmaxs.append(v)
+                vmaxs[i] = v = xp.maximum(vmaxs[i], v)
             denom = xp.sqrt(v) / bias2_sqrt + eps
-            new_params.append(p - step_size * m / denom)
-        return new_params, {"t": t, "exp_avg": ms, "exp_avg_sq": vs,
-                            "max_exp_avg_sq": vmaxs if amsgrad else None}
+            params[i] -= step_size * ms[i] / denom
+        return params, {"t": t, "exp_avg": ms, "exp_avg_sq": vs, "max_exp_avg_sq": vmaxs}
 
     hyper = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
-    return Optimizer(name, init, step, hyper)
+    return Optimizer(name, init, _pure(update), hyper, update)
 
 
 def adam(lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,

@@ -142,12 +142,16 @@ def _resumable(opt: Optimizer, box: dict) -> Optimizer:
         state = box.get("state")
         return opt.init(params) if state is None else state
 
-    def step(params, grads, state):
-        params, state = opt.step(params, grads, state)
-        box["state"] = state
-        return params, state
+    def recording(rule):
+        def apply(params, grads, state):
+            params, state = rule(params, grads, state)
+            box["state"] = state
+            return params, state
 
-    return Optimizer(opt.name, init, step, opt.hyperparams)
+        return apply
+
+    update = None if opt.update is None else recording(opt.update)
+    return Optimizer(opt.name, init, recording(opt.step), opt.hyperparams, update)
 
 
 def _map_state(state: Any, fn) -> Any:

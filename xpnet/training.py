@@ -15,12 +15,15 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .backend import Backend, array_namespace as _namespace, get_backend, host_rng, infer_backend, to_numpy
+from .backend import (Backend, array_namespace as _namespace, get_backend, host_copies, host_rng,
+                      infer_backend, to_numpy)
 from .data import as_features, as_targets
 from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
 from .io import InvalidFileError, check_writable, load_checkpoint, save_checkpoint
@@ -97,11 +100,13 @@ class EarlyStopping:
 
 
 def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimizer: Optimizer,
-               masks: Sequence[Any] | None = None) -> tuple[list, dict, Any, Any]:
+               masks: Sequence[Any] | None = None, *, inplace: bool = False) -> tuple[list, dict, Any, Any]:
     """One gradient-descent step on a batch; returns ``(params, opt_state, loss, output)``.
 
     ``params`` is the flat list ``[W1, b1, W2, b2, ...]``; ``loss`` is a 0-D
-    array on the device.
+    array on the device. ``inplace=True`` applies the optimizer's in-place
+    ``update`` (what :func:`train` does, on arrays it owns): the arrays of
+    ``params`` and ``opt_state`` are overwritten where the library allows it.
     """
     pairs = list(zip(params[0::2], params[1::2]))
     layers = forward(pairs, X, model.activations, masks)                      # forward
@@ -110,7 +115,8 @@ def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimi
     dZ = output_delta(top, T, model.output, model.loss_fn)
     grads = backward(pairs, layers, dZ, model.activations, masks)             # backward
     flat_grads = [g for pair in grads for g in pair]
-    params, opt_state = optimizer.step(params, flat_grads, opt_state)         # update
+    rule = optimizer.update if inplace and optimizer.update is not None else optimizer.step
+    params, opt_state = rule(params, flat_grads, opt_state)                   # update
     return params, opt_state, loss, top.A
 
 
@@ -290,7 +296,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     bar = _progress_display(progress, verbose, epochs)
     bar_every = max(1, min(sync_every, epochs // 100)) if bar.active else 0
 
-    params = [a for pair in net.params for a in pair]
+    # the run's own copy: updates happen in place, and neither the model's arrays nor the caller's change
+    params = [be.xp.asarray(a, copy=True) for pair in net.params for a in pair]
     opt_state = opt.init(params)
     history = History()
     best, best_params, wait, start = math.inf, None, 0, 0
@@ -306,11 +313,11 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
             start = epochs
     pending = _Pending(history, classify, val is not None, params)
     t0 = time.perf_counter()
-    with be.quiet_overflow():  # divergence is checked at each sync instead
+    with be.quiet_overflow(), _HoldInterrupts() as hold:  # divergence is checked at each sync instead
         try:
             for epoch in range(start, epochs):
                 params, opt_state, metrics = _run_epoch(params, opt_state, Xd, T, net, opt, rng,
-                                                        batch_size, shuffle, dropout)
+                                                        batch_size, shuffle, dropout, hold)
                 if val is not None:
                     metrics += _evaluate(params, val[0], val[1], net)
                 pending.add(metrics, params)
@@ -327,7 +334,7 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
                 if monitor is not None:
                     current = history.val_loss[-1] if monitor == "val_loss" else history.loss[-1]
                     if current < best - early_stopping.min_delta:
-                        best, best_params, wait = current, params, 0
+                        best, best_params, wait = current, host_copies(params), 0
                         history.best_epoch = epoch
                     else:
                         wait += 1
@@ -350,13 +357,13 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
             stopped.history = history  # type: ignore[attr-defined]  # every completed epoch
             raise stopped from None
         except TrainingDivergedError:
-            _write_back(model, net, pending.last_good)
+            _write_back(model, net, [be.asarray(a, net.dtype) for a in pending.last_good])
             raise
         finally:
             if bar is not progress:  # a display the caller passed in is the caller's to close
                 bar.close()
     if best_params is not None and early_stopping.restore_best:
-        params = best_params
+        params = [be.asarray(a, net.dtype) for a in best_params]
     _write_back(model, net, params)
     be.synchronize()
     history.seconds = time.perf_counter() - t0
@@ -405,16 +412,19 @@ def _resume(path: Any, net: MLP, opt: Optimizer, settings: dict, rng: Any) -> di
         "epoch": int(train_state.get("epoch", 0)),
         "best": math.inf if best is None else float(best),
         "wait": int(train_state.get("wait", 0)),
-        "best_params": move(saved["best_params"]),
+        "best_params": saved["best_params"],  # host copies, as train keeps them
         "stopped_early": history.stopped_early,
     }
 
 
 def _run_epoch(params: list, opt_state: dict, X: Any, T: Any, net: MLP, opt: Optimizer, rng: Any,
-               batch_size: int | None, shuffle: bool, dropout: float) -> tuple[list, dict, list]:
+               batch_size: int | None, shuffle: bool, dropout: float,
+               hold: "_HoldInterrupts") -> tuple[list, dict, list]:
     """One pass over the data; returns the new params and state and the epoch's metrics (on the device).
 
     The shuffle order and dropout masks are drawn on the host and moved once.
+    Each step updates ``params`` in place; ``hold`` keeps a Ctrl-C from landing
+    inside one, so an interrupt always finds a completed step.
     """
     be, xp = net.backend, net.backend.xp
     n = X.shape[0]
@@ -436,7 +446,11 @@ def _run_epoch(params: list, opt_state: dict, X: Any, T: Any, net: MLP, opt: Opt
             masks = None
             if masks_epoch is not None:
                 masks = [xp.astype(m[start:stop, :], net.dtype) * (1.0 / keep) for m in masks_epoch]
-            params, opt_state, loss, A = train_step(params, opt_state, Xb, Tb, net, opt, masks)
+            hold.busy = True
+            params, opt_state, loss, A = train_step(params, opt_state, Xb, Tb, net, opt, masks, inplace=True)
+            hold.busy = False
+            if hold.pending:
+                hold.release()
             losses.append(loss)
             correct = _n_correct(A, Tb, net.output.name, xp)
             if correct is not None:
@@ -464,19 +478,60 @@ class _Interrupted(Exception):
         self.params = params
 
 
+class _HoldInterrupts:
+    """Hold a Ctrl-C that arrives while ``busy`` (inside a training step) until the step is done.
+
+    Installed for the whole of :func:`train` in the main thread (the only one
+    Python delivers SIGINT to) when the current handler is a Python callable;
+    it costs two attribute writes per step. A signal outside a step goes
+    straight to the previous handler; one inside a step is replayed on
+    :meth:`release`, right after the step.
+    """
+
+    def __init__(self) -> None:
+        self.busy = self.pending = False
+        self._previous: Any = None
+        self._frame: Any = None
+
+    def __enter__(self) -> "_HoldInterrupts":
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):
+                self._previous = previous
+                signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.busy:
+            self.pending, self._frame = True, frame
+        else:
+            self._previous(signum, frame)
+
+    def release(self) -> None:
+        """Deliver the held signal (normally: raise KeyboardInterrupt)."""
+        self.pending = False
+        if self._previous is not None:
+            self._previous(signal.SIGINT, self._frame)
+
+
 class _Pending:
     """Per-epoch metrics kept on the device until the next host sync.
 
-    Only two parameter sets are kept alive: the newest one and ``last_good``,
-    those of the last sync whose metrics were all finite (the weights a
-    diverged run falls back to).
+    ``last_good`` holds host copies of the parameters at the last sync whose
+    metrics were all finite (the weights a diverged run falls back to); being
+    on the host, they take no device memory.
     """
 
     def __init__(self, history: History, classify: bool, has_val: bool, params: list) -> None:
         self.history, self.classify, self.has_val = history, classify, has_val
         self.rows: list[list] = []  # one list of 0-D device arrays per epoch
         self.newest = params
-        self.last_good, self.good_epochs = params, history.epochs
+        self.last_good, self.good_epochs = host_copies(params), history.epochs
 
     def add(self, metrics: list, params: list) -> None:
         self.rows.append(metrics)
@@ -501,7 +556,7 @@ class _Pending:
                     + "; lower the learning rate (lr), standardize X, or use optimizer='adam'"
                 )
             _record(self.history, row, self.classify, self.has_val)
-        self.last_good, self.good_epochs = self.newest, self.history.epochs
+        self.last_good, self.good_epochs = host_copies(self.newest), self.history.epochs
 
 
 def _record(history: History, row: list[float], classify: bool, has_val: bool) -> None:
