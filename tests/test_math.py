@@ -64,7 +64,11 @@ def test_sigmoid_and_softmax_stay_finite_at_extreme_logits(backend, xp, dtype):
     zd = backend.asarray(z, backend.dtype(dtype))
     s = xpnet.to_numpy(A.sigmoid(zd))
     assert np.all(np.isfinite(s))
-    np.testing.assert_allclose(s[0, [0, 3, 6]], [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(s[0, [3, 6]], [0.5, 1.0])
+    # the true values underflow; sigmoid may return a subnormal there (its input is floored so
+    # exp(-z) stays finite), never anything of normal size
+    assert 0.0 <= s[0, 0] < np.finfo(dtype).tiny and 0.0 <= s[0, 1] < np.finfo(dtype).tiny
+    assert np.all(np.diff(s[0]) >= 0)  # monotone
     sm = xpnet.to_numpy(A.softmax(zd))
     assert np.all(np.isfinite(sm))
     np.testing.assert_allclose(sm.sum(), 1.0, rtol=1e-6)

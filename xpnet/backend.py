@@ -15,6 +15,7 @@ Python array API standard. This module
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import types
 from dataclasses import dataclass
@@ -370,6 +371,12 @@ def _fast_numpy_namespace() -> Any:
     fast.__array_api_version__ = compat.__array_api_version__
 
     def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the standard's name
+        if (axis == 0 and x.ndim == 2 and dtype is None and not keepdims and x.shape[0] >= 64
+                and x.shape[1] >= 2 and x.dtype in _FLOATS):
+            # column sums (the bias gradient) as ones @ x: NumPy reduces a C-ordered array over
+            # axis 0 one short row at a time (6.4 us for 400x4, 790 us for 60000x4, against
+            # 2.8 and 40 us for the BLAS product, which also rounds less)
+            return _ones(x.shape[0], x.dtype) @ x
         return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
     def astype(x, dtype, /, *, copy=True, device=None):
@@ -377,6 +384,17 @@ def _fast_numpy_namespace() -> Any:
 
     fast.sum, fast.astype = sum, astype
     return fast
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@functools.lru_cache(maxsize=16)
+def _ones(n: int, dtype: Any) -> np.ndarray:
+    """A read-only vector of ``n`` ones (a few batch sizes are in use at a time)."""
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 _NUMPY_XP = _fast_numpy_namespace()
