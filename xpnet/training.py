@@ -313,7 +313,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
             start = epochs
     pending = _Pending(history, classify, val is not None, params)
     t0 = time.perf_counter()
-    with be.quiet_overflow(), _HoldInterrupts() as hold:  # divergence is checked at each sync instead
+    # quiet_overflow: divergence is checked at each sync instead of per operation
+    with be.quiet_overflow(), be.keep_host_memory(), _HoldInterrupts() as hold:
         try:
             for epoch in range(start, epochs):
                 params, opt_state, metrics = _run_epoch(params, opt_state, Xd, T, net, opt, rng,
