@@ -64,9 +64,9 @@ def backward(params: Sequence[tuple[Any, Any]], layers: Sequence[Layer], dZ: Any
              ) -> list[tuple[Any, Any]]:
     """Backpropagate the output delta ``dZ``; return ``[(dW, db), ...]`` in layer order."""
     grads: list[tuple[Any, Any]] = [None] * len(params)  # type: ignore[list-item]
+    xp = array_namespace(dZ)
     for l in range(len(params) - 1, -1, -1):
         layer = layers[l]
-        xp = array_namespace(dZ)
         grads[l] = (layer.A_prev.T @ dZ, xp.sum(dZ, axis=0))
         if l == 0:
             break

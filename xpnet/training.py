@@ -545,30 +545,33 @@ class _Pending:
         width = len(self.rows[0])
         flat = [m for row in self.rows for m in row]
         xp = _namespace(flat[0])
-        stacked = to_numpy(xp.stack(flat))  # every metric is a 0-D array of the model's dtype
-        host = stacked.reshape(-1, width).tolist()
+        stacked = to_numpy(xp.stack(flat)).reshape(-1, width)  # every metric: a 0-D array, model's dtype
         self.rows = []
-        for row in host:
-            if check and not all(math.isfinite(v) for v in row):
+        if not check or math.isfinite(stacked.sum(dtype="float64")):  # NaN and inf reach the sum
+            _record(self.history, stacked.T.tolist(), self.classify, self.has_val)
+            self.last_good, self.good_epochs = host_copies(self.newest), self.history.epochs
+            return
+        for row in stacked.tolist():
+            if not all(math.isfinite(v) for v in row):
                 raise TrainingDivergedError(
                     f"the loss became {row[0]} at epoch {self.history.epochs}; the model keeps the "
                     + (f"weights it had after epoch {self.good_epochs - 1}, the last check with finite "
                        "metrics" if self.good_epochs else "weights it started with")
                     + "; lower the learning rate (lr), standardize X, or use optimizer='adam'"
                 )
-            _record(self.history, row, self.classify, self.has_val)
-        self.last_good, self.good_epochs = host_copies(self.newest), self.history.epochs
+            _record(self.history, [[v] for v in row], self.classify, self.has_val)
 
 
-def _record(history: History, row: list[float], classify: bool, has_val: bool) -> None:
-    it = iter(row)
-    history.loss.append(next(it))
+def _record(history: History, columns: list[list[float]], classify: bool, has_val: bool) -> None:
+    """Append epochs to the history from its metric columns (loss, [accuracy], [val_loss, [val_accuracy]])."""
+    it = iter(columns)
+    history.loss.extend(next(it))
     if classify:
-        history.accuracy.append(next(it))
+        history.accuracy.extend(next(it))
     if has_val:
-        history.val_loss.append(next(it))
+        history.val_loss.extend(next(it))
         if classify:
-            history.val_accuracy.append(next(it))
+            history.val_accuracy.extend(next(it))
 
 
 def _write_back(model: MLP, net: MLP, params: list) -> None:
