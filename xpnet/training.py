@@ -121,15 +121,15 @@ def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimi
 
 
 def _n_correct(A: Any, T: Any, output: str, xp: Any) -> Any:
-    """Correct predictions in a batch (per output unit for sigmoid), a 0-D device array; None for regression."""
+    """Correct predictions in a batch, a 0-D device array (for sigmoid outputs: correct
+    units, which the host divides by the units to get a per-row figure); None for regression."""
     if output == "softmax":
         hits = xp.argmax(A, axis=1) == xp.argmax(T, axis=1)
     elif output == "sigmoid":
         hits = (A > 0.5) == (T > 0.5)
     else:
         return None
-    count = xp.sum(xp.astype(hits, A.dtype))  # exact up to 2**24 hits a batch in float32
-    return count if output == "softmax" or A.shape[1] == 1 else count / A.shape[1]
+    return xp.sum(xp.astype(hits, A.dtype))  # exact up to 2**24 hits a batch in float32
 
 
 def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
@@ -147,13 +147,13 @@ def _resolve_backend(model: MLP, backend: Any, X: Any, y: Any) -> Backend:
 
 
 def _evaluate(params: list, X: Any, T: Any, model: MLP) -> list:
-    """Validation loss (and accuracy for classifiers) as 0-D device arrays."""
+    """Validation loss (and the count of correct predictions for classifiers) as 0-D device arrays."""
     pairs = list(zip(params[0::2], params[1::2]))
     top = forward(pairs, X, model.activations)[-1]
     metrics = [model.loss_fn.value(top.Z, top.A, T)]
     correct = _n_correct(top.A, T, model.output.name, _namespace(X))
     if correct is not None:
-        metrics.append(correct / X.shape[0])
+        metrics.append(correct)
     return metrics
 
 
@@ -311,7 +311,9 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         best, wait, best_params = saved["best"], saved["wait"], saved["best_params"]
         if saved["stopped_early"]:
             start = epochs
-    pending = _Pending(history, classify, val is not None, params)
+    # accuracy = correct / (rows x units per prediction), divided on the host at each sync
+    per_row = net.sizes[-1] if net.output.name == "sigmoid" else 1
+    pending = _Pending(history, classify, params, n * per_row, None if val is None else val[0].shape[0] * per_row)
     t0 = time.perf_counter()
     # quiet_overflow: divergence is checked at each sync instead of per operation
     with be.quiet_overflow(), be.keep_host_memory(), _HoldInterrupts() as hold:
@@ -460,7 +462,7 @@ def _run_epoch(params: list, opt_state: dict, X: Any, T: Any, net: MLP, opt: Opt
         raise _Interrupted(params) from None
     metrics = [_epoch_mean(losses, bs, n - (len(losses) - 1) * bs, n, xp)]
     if corrects:
-        metrics.append((corrects[0] if len(corrects) == 1 else xp.sum(xp.stack(corrects))) / n)
+        metrics.append(corrects[0] if len(corrects) == 1 else xp.sum(xp.stack(corrects)))
     return params, opt_state, metrics
 
 
@@ -528,8 +530,10 @@ class _Pending:
     on the host, they take no device memory.
     """
 
-    def __init__(self, history: History, classify: bool, has_val: bool, params: list) -> None:
-        self.history, self.classify, self.has_val = history, classify, has_val
+    def __init__(self, history: History, classify: bool, params: list, n: int, n_val: int | None) -> None:
+        self.history, self.classify, self.has_val = history, classify, n_val is not None
+        # what each metric column is divided by on the host: counts of correct predictions become accuracies
+        self.scale = [1, n, 1, n_val] if classify else [1, 1]
         self.rows: list[list] = []  # one list of 0-D device arrays per epoch
         self.newest = params
         self.last_good, self.good_epochs = host_copies(params), history.epochs
@@ -547,6 +551,7 @@ class _Pending:
         xp = _namespace(flat[0])
         stacked = to_numpy(xp.stack(flat)).reshape(-1, width)  # every metric: a 0-D array, model's dtype
         self.rows = []
+        stacked = stacked / stacked.dtype.type(self.scale[:width])  # float division on the host: exact counts
         if not check or math.isfinite(stacked.sum(dtype="float64")):  # NaN and inf reach the sum
             _record(self.history, stacked.T.tolist(), self.classify, self.has_val)
             self.last_good, self.good_epochs = host_copies(self.newest), self.history.epochs
