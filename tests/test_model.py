@@ -216,3 +216,37 @@ def test_arrays_of_another_backend_are_refused_with_the_fix():
     model = xpnet.MLP([2, 3, 1])
     with pytest.raises(xpnet.BackendMismatchError, match="model.to\\('array_api_strict'\\)"):
         model.forward(strict.zeros((3, 2)))
+
+
+def test_hidden_pre_activations_are_kept_only_for_activations_that_read_them(backend, rng):
+    """Built-in activations differentiate from ``a`` alone, so forward keeps no hidden ``Z``
+    (freed early); a hand-made activation (``uses_z`` defaults to True) gets its ``z``."""
+    from xpnet import activations
+    from xpnet.model import backward, forward, output_delta
+
+    model = xpnet.MLP([3, 6, 5, 2], hidden=["relu", "leaky_relu"], output="softmax", seed=0,
+                      dtype="float64", backend=backend.name)
+    X, y = make_data(rng, [3, 6, 5, 2], "classes", n=7)
+    layers = forward(model.params, backend.asarray(X), model.activations)
+    assert layers[0].Z is None and layers[1].Z is None and layers[2].Z is not None
+
+    seen = []
+
+    def relu_from_z(da, z, a):  # the textbook derivative, written against z
+        seen.append(z)
+        xp = xpnet.backend.array_namespace(da)
+        return da * xp.astype(z > 0, da.dtype)
+
+    custom = xpnet.MLP([3, 6, 5, 2], hidden=[activations.Activation("relu", activations.relu, relu_from_z),
+                                             "leaky_relu"],
+                       output="softmax", seed=0, dtype="float64", backend=backend.name)
+    layers = forward(custom.params, backend.asarray(X), custom.activations)
+    assert layers[0].Z is not None and layers[1].Z is None
+    T = backend.asarray(np.eye(2)[y])
+    dZ = output_delta(layers[-1], T, custom.output, custom.loss_fn)
+    grads = backward(custom.params, layers, dZ, custom.activations)
+    assert len(seen) == 1 and seen[0] is layers[0].Z
+    # the same gradients as the built-in relu, which reads a instead
+    _, want = model.gradients(X, y)
+    for (dW, db), (dW0, db0) in zip(grads, want):
+        np.testing.assert_allclose(xpnet.to_numpy(dW), xpnet.to_numpy(dW0), rtol=1e-12, atol=1e-15)

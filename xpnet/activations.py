@@ -39,11 +39,17 @@ LEAKY_RELU_SLOPE = 0.01
 
 
 class Activation(NamedTuple):
-    """An activation: its name, ``forward(z)`` and ``backward(da, z, a)``."""
+    """An activation: its name, ``forward(z)`` and ``backward(da, z, a)``.
+
+    ``uses_z=False`` says that ``backward`` reads only ``a`` (it is then called
+    with ``z=None`` for hidden layers, whose pre-activations are freed right
+    after the forward pass instead of being kept until the backward pass).
+    """
 
     name: str
     forward: Callable[[Any], Any]
     backward: Callable[[Any, Any, Any], Any]
+    uses_z: bool = True
 
 
 # -- identity --------------------------------------------------------------
@@ -105,8 +111,9 @@ def relu(z):
 
 
 def _relu_backward(da, z, a):
-    # a multiply by the 0/1 mask: NumPy's where() is ~10x slower on unpredictable masks
-    return da * array_namespace(da).astype(z > 0, da.dtype)
+    # a > 0 exactly where z > 0; a multiply by the 0/1 mask: NumPy's where() is ~10x slower
+    # on unpredictable masks
+    return da * array_namespace(da).astype(a > 0, da.dtype)
 
 
 # -- leaky relu --------------------------------------------------------------
@@ -116,7 +123,8 @@ def leaky_relu(z):
 
 
 def _leaky_relu_backward(da, z, a):
-    slope = array_namespace(da).astype(z > 0, da.dtype) * (1.0 - LEAKY_RELU_SLOPE) + LEAKY_RELU_SLOPE
+    # a = max(z, 0.01 z) > 0 exactly where z > 0
+    slope = array_namespace(da).astype(a > 0, da.dtype) * (1.0 - LEAKY_RELU_SLOPE) + LEAKY_RELU_SLOPE
     return da * slope
 
 
@@ -136,12 +144,12 @@ def _softmax_backward(da, z, a):
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act
     for act in (
-        Activation("identity", identity, _identity_backward),
-        Activation("sigmoid", sigmoid, _sigmoid_backward),
-        Activation("tanh", tanh, _tanh_backward),
-        Activation("relu", relu, _relu_backward),
-        Activation("leaky_relu", leaky_relu, _leaky_relu_backward),
-        Activation("softmax", softmax, _softmax_backward),
+        Activation("identity", identity, _identity_backward, uses_z=False),
+        Activation("sigmoid", sigmoid, _sigmoid_backward, uses_z=False),
+        Activation("tanh", tanh, _tanh_backward, uses_z=False),
+        Activation("relu", relu, _relu_backward, uses_z=False),
+        Activation("leaky_relu", leaky_relu, _leaky_relu_backward, uses_z=False),
+        Activation("softmax", softmax, _softmax_backward, uses_z=False),
     )
 }
 _ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid"}

@@ -30,7 +30,9 @@ class Layer(NamedTuple):
     """What the backward pass needs from one layer's forward pass."""
 
     A_prev: Any  #: the layer's input (after the previous layer's dropout)
-    Z: Any  #: pre-activation ``A_prev @ W + b``
+    #: pre-activation ``A_prev @ W + b``; None for a hidden layer whose activation's
+    #: backward does not read it (``Activation.uses_z``), so that it is freed early
+    Z: Any
     A: Any  #: activation ``f(Z)`` (before this layer's dropout)
 
 
@@ -43,11 +45,12 @@ def forward(params: Sequence[tuple[Any, Any]], X: Any, activations: Sequence[Act
     """
     layers = []
     A = X
+    top = len(params) - 1
     for l, ((W, b), act) in enumerate(zip(params, activations)):
         Z = A @ W
         Z += b  # into the fresh product: one array fewer (on JAX, Z = Z + b)
         A_out = act.forward(Z)
-        layers.append(Layer(A, Z, A_out))
+        layers.append(Layer(A, Z if act.uses_z or l == top else None, A_out))
         A = A_out if masks is None or l >= len(masks) else A_out * masks[l]
     return layers
 

@@ -296,8 +296,10 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     bar = _progress_display(progress, verbose, epochs)
     bar_every = max(1, min(sync_every, epochs // 100)) if bar.active else 0
 
-    # the run's own copy: updates happen in place, and neither the model's arrays nor the caller's change
+    # the run's own copy: updates happen in place, and arrays the caller holds never change. The
+    # model takes the copy at once (its old arrays are freed unless the caller holds them).
     params = [be.xp.asarray(a, copy=True) for pair in net.params for a in pair]
+    net._params = list(zip(params[0::2], params[1::2]))
     opt_state = opt.init(params)
     history = History()
     best, best_params, wait, start = math.inf, None, 0, 0
