@@ -884,3 +884,20 @@ if __name__ == "__main__":
             bug = " [OPEN BUG]" if case.bug else " [found a bug, since fixed]" if case.found else ""
             print(f"    {case_id}{bug}\n        {kind}: {message}")
     sys.exit(0)
+
+
+def test_the_finiteness_check_is_exact_when_the_fast_sum_overflows(backend):
+    """as_features checks X with one float64 sum; finite data large enough to overflow that sum
+    is checked exactly instead (accepted), and a NaN past the first block of rows is found."""
+    from xpnet.data import as_features
+
+    f64 = backend.dtype("float64")
+    big = np.full((50, 3), 1e307)  # finite, but the sum is inf
+    got = as_features(backend.asarray(big, f64), 3, backend, f64)
+    np.testing.assert_array_equal(xpnet.to_numpy(got), big)
+    np.testing.assert_array_equal(xpnet.to_numpy(as_features(big, 3, backend, f64)), big)
+    tall = np.zeros((3_000_000 // 2, 3))  # > one block of rows (2**22 entries)
+    tall[-1, 2] = np.nan
+    for X in (tall, backend.asarray(tall, f64)):
+        with pytest.raises(xpnet.InvalidArgumentError, match="NaN or infinity"):
+            as_features(X, 3, backend, f64)
