@@ -208,9 +208,27 @@ def worker(args: argparse.Namespace) -> int:
         for row in group:
             print(_progress_line(row), flush=True)
         _write(args.out, device, info, _merged(old, rows), time.perf_counter() - t0, True, old)
+    _add_peak_memory(rows, workloads)
     path = _write(args.out, device, info, _merged(old, rows), time.perf_counter() - t0, False, old)
     print(f"[{device}] wrote {path} ({time.perf_counter() - t0:.0f} s)", flush=True)
     return 0
+
+
+def _add_peak_memory(rows: list[dict], workloads) -> None:
+    """Measure peak memory (see benchmarks.peak) for the xpnet/numpy rows of mnist-mlp and wide."""
+    from .peak import measure
+    from .workloads import load_data
+
+    for w in workloads:
+        row = next((r for r in rows if r["workload"] == w.name and r["impl"] == "xpnet"
+                    and r["library"] == "numpy" and r["batch"] == w.batch and not r.get("error")), None)
+        if w.name not in ("mnist-mlp", "wide") or row is None:
+            continue
+        X, y = load_data(w.data, w.n_rows)
+        row["memory"] = mem = measure(w, X, y)
+        print(f"[cpu] {w.label():<14} xpnet:numpy      peak memory {mem['peak_bytes'] / 1e6:.1f} MB = "
+              f"{mem['ratio']:.2f} x the budget of {mem['budget_bytes'] / 1e6:.1f} MB "
+              f"({mem['ratio_without_snapshot']:.2f} x without the host snapshot)", flush=True)
 
 
 def _run_one(impl, w, X, y, wait_quiet: float = 0.0, budget: dict | None = None) -> dict:

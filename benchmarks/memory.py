@@ -23,10 +23,10 @@ everything (settings, summary, every sample) to ``--out``
 (``benchmarks/results/memory.json`` by default).
 
 ``xpnet.train`` reads its metrics on the host once every ``sync_every``
-epochs and, until then, keeps a reference to every epoch's parameters (to
-restore the last finite ones if the loss diverges), so memory is expected to
-rise by about ``sync_every x parameter bytes`` within each sync cycle and drop
-at the sync. The script therefore also reports each sync cycle (RSS and
+epochs and then replaces its host copy of the last finite parameters (what it
+restores if the loss diverges); until then it keeps each epoch's metrics, a
+few bytes each, on the device. Memory should therefore not climb within a sync
+cycle either. The script reports each sync cycle (RSS and
 tracemalloc at its first epoch and its maximum) and calls memory flat when the
 cycles do not climb (the maxima of the first full cycle, the second when there
 are three or more, and of the last differ by less than max(8 MB, 2 %) of growth); with

@@ -147,6 +147,20 @@ def markdown(results: list[dict], chart_name: str | None = "benchmarks.png") -> 
                        f"{r['gflops']:.2f} | {_ratio(r['ratio_to_ceiling'])} | "
                        f"{_ratio(r['ratio_to_torch'])} | "
                        f"{_loss(r)} |")
+    mem = [r for r in rows if r.get("memory")]
+    if mem:
+        out += ["", "### Peak memory of one training run (xpnet, NumPy: `tracemalloc`)", "",
+                "Budget = parameters + optimizer state + gradients + one batch's layer outputs + the "
+                "widest layer's `dZ` and `dA` + the one-hot targets (the data set itself is not "
+                "counted). The host snapshot is the copy of the last finite weights `train` falls back "
+                "to when the loss diverges; on a GPU it is in host memory.", "",
+                "| workload | peak MB | budget MB | × budget | host snapshot MB | × budget without it |",
+                "|---|---:|---:|---:|---:|---:|"]
+        for r in mem:
+            m = r["memory"]
+            out.append(f"| {r['workload']} | {m['peak_bytes'] / 1e6:.1f} | {m['budget_bytes'] / 1e6:.1f} | "
+                       f"{m['ratio']:.2f} | {m['host_snapshot_bytes'] / 1e6:.1f} | "
+                       f"{m['ratio_without_snapshot']:.2f} |")
     sweep = [r for r in rows if r["workload"] == "sweep"]
     if sweep:
         batches = sorted({r["batch"] for r in sweep})
