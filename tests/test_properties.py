@@ -7,8 +7,10 @@ every output/loss pairing), batch sizes, dtypes, optimizers and seeds:
     here, independently of ``xpnet.gradcheck``;
 (b) training on valid random data never crashes: finite losses, one history
     entry per epoch, finite parameters of the right shape and dtype;
-(c) a seed fixes the result: two runs are identical, and numpy and
-    array_api_strict give bit-identical histories and parameters in float64.
+(c) a seed fixes the result: two runs are bit-identical, and numpy and
+    array_api_strict agree to 1e-12 in float64 (not bit for bit: NumPy's
+    namespace sums the columns of batches of 64+ rows with a BLAS product,
+    which rounds differently from a reduction).
 
 Settings are modest (30 examples per test, no deadline) so the file runs in
 well under a minute; ``XPNET_PROPERTY_EXAMPLES=500`` explores more.
@@ -226,8 +228,14 @@ def test_same_seed_same_result_twice_and_on_numpy_and_array_api_strict(spec):
         d = history.as_dict()
         d.pop("seconds")
         results.append((backend_name, d, host_params(model)))
-    (_, first, params), rest = results[0], results[1:]
-    for backend_name, d, p in rest:
-        assert d == first, f"{backend_name} history differs from numpy's"
-        for a, b in zip(p, params):
-            np.testing.assert_array_equal(a, b, err_msg=f"{backend_name} parameters differ from numpy's")
+    (_, first, params), (_, again, params_again), (_, strict, params_strict) = results
+    assert again == first, "numpy history differs between two runs with the same seed"
+    for a, b in zip(params_again, params):
+        np.testing.assert_array_equal(a, b, err_msg="numpy parameters differ between two runs")
+    for key, values in first.items():
+        if isinstance(values, list):
+            np.testing.assert_allclose(strict[key], values, rtol=1e-12, atol=1e-14, err_msg=key)
+        else:
+            assert strict[key] == values, key
+    for a, b in zip(params_strict, params):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14, err_msg="array_api_strict parameters")
