@@ -48,3 +48,33 @@ def test_peak_memory_of_a_training_run_is_near_the_budget(backend, optimizer, st
     assert history.loss[-1] < history.loss[0]
     assert peak >= budget - BATCH * sum(SIZES[1:]) * 4  # it did hold parameters, gradients, ...
     assert peak - snapshot <= 1.3 * budget, (peak, budget, snapshot)
+
+
+def test_a_memory_mapped_data_set_is_read_in_batches_not_copied(backend, tmp_path):
+    """X may be a memory-mapped .npy file (data larger than memory, on the CPU): train reads the
+    batches it needs from the file and holds no copy of X, with the same numbers as in memory."""
+    if backend.name != "numpy":
+        pytest.skip("memory-mapped host data is trained on where it lies only on the NumPy backend")
+    n, d = 20_000, 256
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, d), dtype=np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    runs = []
+    for data in (mapped, X):
+        model = xpnet.MLP([d, 32, 2], output="softmax", seed=0)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            start = tracemalloc.get_traced_memory()[0]
+            history = xpnet.train(model, data, y, epochs=2, batch_size=500, lr=0.1, seed=3)
+            peak = tracemalloc.get_traced_memory()[1] - start
+        finally:
+            tracemalloc.stop()
+        runs.append((history.loss, [xpnet.to_numpy(W) for W, _ in model.params], peak))
+    (loss_mapped, params_mapped, peak_mapped), (loss, params, _) = runs
+    assert loss_mapped == loss and loss[-1] < loss[0]
+    for a, b in zip(params_mapped, params):
+        np.testing.assert_array_equal(a, b)
+    assert peak_mapped < 0.2 * X.nbytes, (peak_mapped, X.nbytes)  # batches, never the whole of X
