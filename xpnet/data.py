@@ -96,7 +96,8 @@ def _all_finite(xp: Any, X: Any) -> bool:
     if math.isfinite(float(xp.sum(X, dtype=xp.float64))):
         return True
     n, block = X.shape[0], max(1, (1 << 22) // max(1, X.shape[1]))
-    return all(bool(xp.all(xp.isfinite(X[i:min(i + block, n), :]))) for i in range(0, n, block))
+    per_block = [xp.all(xp.isfinite(X[i:min(i + block, n), :])) for i in range(0, n, block)]
+    return bool(xp.all(xp.stack(per_block)))  # one host sync, not one per block
 
 
 def _not_finite(name: str, dtype: Any) -> str:

@@ -117,8 +117,7 @@ def sgd(lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
         t = state["t"] + 1
         bufs = state["momentum"]
         for i, g in enumerate(grads):
-            if weight_decay:
-                g = g + weight_decay * params[i]
+            g = _l2(g, params[i], weight_decay)
             if momentum:
                 if t == 1:
                     bufs[i] = _copy(g)
