@@ -490,7 +490,9 @@ class _HoldInterrupts:
     Python delivers SIGINT to) when the current handler is a Python callable;
     it costs two attribute writes per step. A signal outside a step goes
     straight to the previous handler; one inside a step is replayed on
-    :meth:`release`, right after the step.
+    :meth:`release`, right after the step. (``io._interrupts_deferred``, which
+    blocks SIGINT around a file write, would do the same job per step, but at
+    about 3 µs a step against 0.03: 5% of the tiny benchmark's step.)
     """
 
     def __init__(self) -> None:
