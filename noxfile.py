@@ -1,8 +1,11 @@
-"""Test sessions, one per array backend: ``nox`` runs them all, ``nox -s "tests(backend='numpy')"`` one.
+"""Test sessions, one per backend spec: ``nox`` runs the default set, ``nox -s "tests(backend='numpy')"`` one.
 
-The cupy session needs an NVIDIA GPU and skips cleanly without one; the jax
-session is not run by default (it downloads several hundred MB): ``nox -s
-"tests(backend='jax')"``.
+``array_api_strict:device1`` runs the whole suite on array-api-strict's
+simulated accelerator (no implicit conversion to NumPy, no device mixing):
+CI's stand-in for a GPU. The cupy and ``torch:cuda`` sessions need an NVIDIA
+GPU and skip cleanly without one (``torch:cuda`` installs the CUDA build of
+PyTorch, several GB); the jax session is not run by default (it downloads
+several hundred MB): ``nox -s "tests(backend='jax')"``.
 """
 
 import os
@@ -15,6 +18,7 @@ nox.options.error_on_missing_interpreters = False
 nox.options.sessions = [
     "tests(backend='numpy')",
     "tests(backend='array_api_strict')",
+    "tests(backend='array_api_strict:device1')",
     "tests(backend='torch')",
     "tests(backend='cupy')",
 ]
@@ -40,18 +44,24 @@ def _cuda_major():
 
 
 @nox.session
-@nox.parametrize("backend", ["numpy", "array_api_strict", "torch", "jax", "cupy"])
+@nox.parametrize("backend", ["numpy", "array_api_strict", "array_api_strict:device1", "torch", "torch:cuda",
+                             "jax", "cupy", "cupy:0"])
 def tests(session, backend):
-    """Run the test suite with the array backend ``backend``."""
+    """Run the test suite on the backend spec ``backend`` (a library and optionally a device)."""
+    library = backend.partition(":")[0]
     extras = ["test"]
-    if backend == "cupy":
+    torch = TORCH
+    if library == "cupy" or backend.startswith("torch:cuda"):
         major = _cuda_major()
         if major is None:
-            session.skip("no NVIDIA GPU here (nvidia-smi not found or no CUDA driver): cupy tests skipped")
-        extras.append("cuda13" if major >= 13 else "cuda12")
-    if backend == "jax":
+            session.skip(f"no NVIDIA GPU here (nvidia-smi not found or no CUDA driver): {backend} tests skipped")
+        if library == "cupy":
+            extras.append("cuda13" if major >= 13 else "cuda12")
+        else:
+            torch = os.environ.get("XPNET_TORCH", "torch")  # the package index's default build has CUDA
+    if library == "jax":
         extras.append("jax")
-    session.install(TORCH)
+    session.install(torch)
     session.install(f".[{','.join(extras)}]")
     session.run("pytest", "--backend", backend, *session.posargs)
 

@@ -1,10 +1,13 @@
 """The backend fixture that parametrizes the suite.
 
-``backend`` (an :class:`xpnet.Backend`) and ``xp`` (its namespace) run each
-test on every selected backend: by default all of numpy, array_api_strict,
-torch, jax and cupy; with ``--backend NAME`` (repeatable) or
-``XPNET_TEST_BACKENDS=numpy,torch`` only those. A selected backend that is not
-usable here (not installed, or CuPy without a GPU) is skipped with the reason.
+``backend`` (an :class:`xpnet.Backend`: a library and a device) and ``xp``
+(its namespace) run each test on every selected backend spec: by default
+every entry of ``TEST_BACKENDS``, host devices and accelerators alike; with
+``--backend SPEC`` (repeatable) or ``XPNET_TEST_BACKENDS=numpy,torch`` only
+those. ``array_api_strict:device1`` is array-api-strict's simulated
+accelerator: there an implicit conversion to NumPy and any device mix raise,
+as on a GPU, so the whole suite runs off the host device in CI. A selected
+backend that is not usable here (not installed, no GPU) is skipped with the reason.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ import pytest
 
 import xpnet
 from xpnet.backend import BACKENDS
+
+#: Every spec the suite knows, host devices first; unusable ones skip.
+TEST_BACKENDS = ("numpy", "array_api_strict", "array_api_strict:device1", "torch", "torch:cuda", "jax",
+                 "cupy", "cupy:0")
 
 try:  # float64 tests on JAX need 64-bit mode, switched on before any array is made
     import jax
@@ -30,9 +37,16 @@ def pytest_addoption(parser):
         "--backend",
         action="append",
         default=None,
-        choices=BACKENDS,
-        help="array backend to test (repeatable; default: every backend, unavailable ones skipped)",
+        type=_spec,
+        help="backend spec to test, library[:device] such as numpy, torch:cuda, array_api_strict:device1 "
+             "(repeatable; default: every spec in conftest.TEST_BACKENDS, unavailable ones skipped)",
     )
+
+
+def _spec(text: str) -> str:
+    if text.partition(":")[0] not in BACKENDS:
+        raise ValueError(f"{text!r}: the library must be one of {', '.join(BACKENDS)}")
+    return text
 
 
 def selected_backends(config) -> list[str]:
@@ -42,7 +56,7 @@ def selected_backends(config) -> list[str]:
     env = os.environ.get("XPNET_TEST_BACKENDS")
     if env:
         return [name.strip() for name in env.split(",") if name.strip()]
-    return list(BACKENDS)
+    return list(TEST_BACKENDS)
 
 
 def pytest_generate_tests(metafunc):

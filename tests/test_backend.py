@@ -1,6 +1,7 @@
 """Backend selection, transfers, clear errors for missing backends, seeded host randomness."""
 
 import builtins
+import pickle
 import sys
 import types
 
@@ -11,16 +12,19 @@ import xpnet
 from xpnet import backend as B
 
 
-def test_names_resolve_to_their_library(backend):
-    again = xpnet.get_backend(backend.name)
-    assert again == backend
+def test_specs_resolve_to_one_backend_object(backend):
+    again = xpnet.get_backend(backend.spec)
+    assert again is backend and again == backend
     assert again.xp is backend.xp
+    assert xpnet.get_backend(backend.name, device=backend.device) is backend  # the library's device object
+    assert pickle.loads(pickle.dumps(backend)) is backend
 
 
 def test_namespace_module_is_accepted(backend):
     a = backend.asarray(np.ones((2, 3)))
     xp = __import__("array_api_compat").array_namespace(a)
-    assert xpnet.get_backend(xp) == backend
+    assert xpnet.get_backend(xp, device=backend.device) is backend
+    assert xpnet.get_backend(xp).name == backend.name  # the namespace alone: the library's default device
 
 
 def test_none_infers_from_arrays(backend):
@@ -132,7 +136,7 @@ def test_host_rng_is_seeded_and_validated():
 
 def test_same_seed_same_initial_weights_on_every_backend(backend):
     ref = xpnet.MLP([3, 5, 2], output="softmax", seed=7, dtype="float64")
-    other = xpnet.MLP([3, 5, 2], output="softmax", seed=7, dtype="float64", backend=backend.name)
+    other = xpnet.MLP([3, 5, 2], output="softmax", seed=7, dtype="float64", backend=backend.spec)
     for (W0, b0), (W1, b1) in zip(ref.params, other.params):
         np.testing.assert_array_equal(xpnet.to_numpy(W1), W0)
         np.testing.assert_array_equal(xpnet.to_numpy(b1), b0)
@@ -149,7 +153,7 @@ def test_keep_host_memory_stops_page_faults_from_allocation_churn():
     """Inside keep_host_memory, freeing and retaking 16 MB arrays (what a training step does)
     reuses the same pages: next to no page faults. Nested contexts restore the defaults once."""
     resource = pytest.importorskip("resource")
-    import xpnet.backend as B
+    import xpnet.hostmem as B
 
     if B._glibc() is None:
         pytest.skip("not glibc: keep_host_memory does nothing here")

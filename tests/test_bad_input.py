@@ -381,7 +381,7 @@ class Ctx:
             sizes, output = {"softmax": ([3, 4, 3], "softmax"), "sigmoid1": ([3, 4, 1], "sigmoid"),
                              "sigmoid2": ([3, 4, 2], "sigmoid"), "identity3": ([3, 4, 3], "identity")}[kind]
             if backend:
-                _need(backend)
+                _need(backend.partition(":")[0])
             m = xpnet.MLP(sizes, hidden="tanh", output=output, dtype="float64", seed=1,
                           backend=backend or "numpy")
             self._models[key] = m
@@ -589,7 +589,7 @@ CASES = [
       "y has label 4", "range 0..2"),
     # mixed backends
     C("forward torch X, numpy model", lambda c: c.model().forward(c.torch(c.X)), BME,
-      "X is a torch array", "numpy", "model.to('torch')"),
+      "X is a torch array on torch:cpu", "numpy", "model.to('torch:cpu')"),
     C("forward array_api_strict X, torch model", lambda c: c.model("softmax@torch").forward(c.strict(c.X)),
       BME, "X is a array_api_strict array", "torch"),
     C("loss torch X and y, array_api_strict model",
@@ -678,19 +678,19 @@ CASES = [
       "val_loss", "validation_data"),
     # mixed backends
     C("train X array_api_strict, y torch", train(X=lambda c: c.strict(c.X), y=lambda c: c.torch(c.y)), BME,
-      "X is array_api_strict", "y is torch",
+      "X is a array_api_strict array", "y is a torch array",
       found="get_backend (backend.py:318) says 'arrays from two backends were mixed: Backend(...) and Backend(...)' "
           "without saying which argument (X or y) is on which backend"),
     C("train X torch, y array_api_strict", train(X=lambda c: c.torch(c.X), y=lambda c: c.strict(c.y)), BME,
-      "X is torch", "y is array_api_strict"),
+      "X is a torch array", "y is a array_api_strict array"),
     C("train array_api_strict data with backend='torch'",
       train(X=lambda c: c.strict(c.X), y=lambda c: c.strict(c.y), backend="torch"), BME,
       "X is a array_api_strict array", "torch"),
     C("train torch data on an array_api_strict model, backend='array_api_strict'",
       train(model="softmax@array_api_strict", X=lambda c: c.torch(c.X), y=lambda c: c.torch(c.y),
             backend="array_api_strict"), BME, "X is a torch array", "array_api_strict"),
-    C("train numpy data, array_api_strict validation data",
-      train(val=lambda c: (c.strict(np.zeros((2, 3))), [0, 1])),
+    C("train numpy data, array_api_strict validation data, backend='numpy'",
+      train(val=lambda c: (c.strict(np.zeros((2, 3))), [0, 1]), backend="numpy"),
       BME, "X_val is a array_api_strict array", "numpy"),
     C("train torch X complex on a torch model",
       lambda c: _quiet(lambda: xpnet.train(c.model("softmax@torch"), c.torch(c.X.astype(np.complex128)), c.y,
@@ -836,7 +836,7 @@ DEVICE_CASES = [
 def test_bad_arrays_of_the_models_backend(backend, tmp_path, tripwires, make, exc, says, entry):
     """Arrays already on the model's backend take another path through xpnet.data: same errors."""
     ctx = Ctx(tmp_path)
-    model = ctx.model(f"softmax@{backend.name}" if backend.name != "numpy" else "softmax")
+    model = ctx.model(f"softmax@{backend.spec}" if backend.name != "numpy" else "softmax")
     Xh, yh = make(ctx.X, ctx.y.astype(np.float64))
     X, y = backend.asarray(Xh), backend.asarray(yh)
     call = {"train": lambda c: xpnet.train(model, X, y, epochs=2),

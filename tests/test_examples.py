@@ -36,7 +36,7 @@ def is_numpy(backend) -> bool:
 # -- XOR -----------------------------------------------------------------------------
 def test_xor_both_nets_learn_xor(backend):
     epochs = 5000 if is_numpy(backend) else 2000  # the classic setting on NumPy
-    result = load("xor").main(backend=backend.name, epochs=epochs, verbose=False)
+    result = load("xor").main(backend=backend.spec, epochs=epochs, verbose=False)
     assert set(result) == {"2-3-1", "2-3-2-1"}
     for name, net in result.items():
         assert net["accuracy"] == 1.0, (name, net["outputs"])
@@ -53,7 +53,7 @@ def test_flower(backend):
         assert len(result["loss_history"]) == 10_000
         assert result["accuracy"] >= 0.85
     else:
-        result = flower.main(backend=backend.name, epochs=300, verbose=False)
+        result = flower.main(backend=backend.spec, epochs=300, verbose=False)
         assert result["accuracy"] >= 0.8
     history = result["loss_history"]
     assert history[-1] < 0.7 * history[0]
@@ -73,7 +73,7 @@ def test_deep_binary(backend):
     if is_numpy(backend):  # classic: lr 0.0075, 2500 iterations
         result = deep.main(backend="numpy", verbose=False)
     else:  # fewer, larger steps
-        result = deep.main(backend=backend.name, epochs=100, lr=0.2, verbose=False)
+        result = deep.main(backend=backend.spec, epochs=100, lr=0.2, verbose=False)
     assert result["train_accuracy"] >= 0.85
     assert result["test_accuracy"] >= 0.8  # chance is 0.5
     assert result["loss_history"][-1] < 0.5 * result["loss_history"][0]
@@ -81,7 +81,7 @@ def test_deep_binary(backend):
 
 # -- 784-80-10 softmax with a gradient check -----------------------------------------------
 def test_softmax_784(backend):
-    result = load("softmax_784").main(backend=backend.name, epochs=3, n_train=2000, n_test=500,
+    result = load("softmax_784").main(backend=backend.spec, epochs=3, n_train=2000, n_test=500,
                                       check_rows=5, check_entries=8, verbose=False)
     errors = result["gradcheck_errors"]
     assert len(errors) == 2 and all(len(pair) == 2 for pair in errors)
@@ -113,7 +113,7 @@ def test_same_loss_history_as_numpy_in_float64(backend, name):
     if is_numpy(backend):
         pytest.skip("the reference itself")
     main = load(name).main
-    ours = _histories(main(backend=backend.name, dtype="float64", verbose=False, **SMALL[name]))
+    ours = _histories(main(backend=backend.spec, dtype="float64", verbose=False, **SMALL[name]))
     reference = _histories(main(backend="numpy", dtype="float64", verbose=False, **SMALL[name]))
     assert ours.keys() == reference.keys()
     for key in reference:

@@ -28,13 +28,13 @@ def trained(backend_name="numpy", dtype="float32"):
 
 def test_save_on_one_backend_load_on_every_backend(backend, tmp_path, data):
     X, _ = data
-    model = trained(backend.name)
+    model = trained(backend.spec)
     path = tmp_path / "model.npz"
     xpnet.save(model, path)
-    for target in ("numpy", backend.name):
+    for target in ("numpy", backend.spec):
         loaded = xpnet.load(path, backend=target)
         assert loaded.config() == model.config()
-        assert loaded.backend.name == target
+        assert loaded.backend is xpnet.get_backend(target)
         for (W, b), (W0, b0) in zip(loaded.params, model.params):
             np.testing.assert_array_equal(xpnet.to_numpy(W), xpnet.to_numpy(W0))
             np.testing.assert_array_equal(xpnet.to_numpy(b), xpnet.to_numpy(b0))

@@ -62,7 +62,7 @@ def numeric_gradients(model, X, y, eps=1e-6):
 @pytest.mark.parametrize("sizes, hidden, output, loss, kind", CASES)
 def test_backprop_matches_finite_differences(backend, rng, sizes, hidden, output, loss, kind):
     model = xpnet.MLP(sizes, hidden=hidden, output=output, loss=loss, init="xavier", seed=3,
-                      dtype="float64", backend=backend.name)
+                      dtype="float64", backend=backend.spec)
     X, y = make_data(rng, sizes, kind)
     value, grads = model.gradients(X, y)
     assert value == pytest.approx(model.loss(X, y), rel=1e-14)
@@ -74,7 +74,7 @@ def test_backprop_matches_finite_differences(backend, rng, sizes, hidden, output
 
 
 def test_gradcheck_reports_small_errors_and_catches_a_wrong_gradient(backend, rng, monkeypatch):
-    model = xpnet.MLP([3, 5, 3], hidden="tanh", output="softmax", seed=1, backend=backend.name)
+    model = xpnet.MLP([3, 5, 3], hidden="tanh", output="softmax", seed=1, backend=backend.spec)
     X, y = make_data(rng, [3, 5, 3], "classes")
     errors = xpnet.gradcheck(model, X, y)
     assert len(errors) == 2 and all(len(e) == 2 for e in errors)
@@ -85,13 +85,13 @@ def test_gradcheck_reports_small_errors_and_catches_a_wrong_gradient(backend, rn
     from xpnet import activations
 
     broken = activations.Activation("tanh", activations.tanh, lambda da, z, a: da * (1.0 - a))
-    bad = xpnet.MLP([3, 5, 3], hidden=broken, output="softmax", seed=1, backend=backend.name)
+    bad = xpnet.MLP([3, 5, 3], hidden=broken, output="softmax", seed=1, backend=backend.spec)
     errors = xpnet.gradcheck(bad, X, y)
     assert errors[0][0] > 1e-2
 
 
 def test_gradcheck_samples_entries(backend, rng):
-    model = xpnet.MLP([20, 30, 4], hidden="sigmoid", output="softmax", seed=0, backend=backend.name)
+    model = xpnet.MLP([20, 30, 4], hidden="sigmoid", output="softmax", seed=0, backend=backend.spec)
     X, y = make_data(rng, [20, 30, 4], "classes", n=5)
     errors = xpnet.gradcheck(model, X, y, max_entries=10)
     assert max(max(e) for e in errors) < 1e-7
@@ -101,26 +101,26 @@ def test_gradcheck_samples_entries(backend, rng):
 
 def test_forward_predict_shapes_and_values(backend, xp, rng):
     X = rng.standard_normal((6, 3))
-    soft = xpnet.MLP([3, 4, 5], output="softmax", seed=0, backend=backend.name)
+    soft = xpnet.MLP([3, 4, 5], output="softmax", seed=0, backend=backend.spec)
     P = soft.forward(X)
     assert xpnet.backend.backend_of(P) == backend
     Pn = xpnet.to_numpy(P)
     np.testing.assert_allclose(Pn.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(xpnet.to_numpy(soft.predict(X)), Pn.argmax(axis=1))
 
-    binary = xpnet.MLP([3, 4, 1], output="sigmoid", seed=0, backend=backend.name)
+    binary = xpnet.MLP([3, 4, 1], output="sigmoid", seed=0, backend=backend.spec)
     p = xpnet.to_numpy(binary.forward(X))
     labels = xpnet.to_numpy(binary.predict(X))
     assert labels.shape == (6,)
     np.testing.assert_array_equal(labels, (p[:, 0] > 0.5).astype(int))
 
-    reg = xpnet.MLP([3, 4, 2], output="identity", seed=0, backend=backend.name)
+    reg = xpnet.MLP([3, 4, 2], output="identity", seed=0, backend=backend.spec)
     assert xpnet.to_numpy(reg.predict(X)).shape == (6, 2)
 
 
 def test_forward_matches_a_plain_numpy_forward(backend, rng):
     model = xpnet.MLP([3, 4, 2], hidden="relu", output="softmax", seed=5, dtype="float64",
-                      backend=backend.name)
+                      backend=backend.spec)
     X = rng.standard_normal((7, 3))
     (W1, b1), (W2, b2) = [(xpnet.to_numpy(W), xpnet.to_numpy(b)) for W, b in model.params]
     h = np.maximum(X @ W1 + b1, 0)
@@ -131,7 +131,7 @@ def test_forward_matches_a_plain_numpy_forward(backend, rng):
 
 
 def test_params_layout_and_set_params(backend, rng):
-    model = xpnet.MLP([4, 3, 2], output="softmax", backend=backend.name)
+    model = xpnet.MLP([4, 3, 2], output="softmax", backend=backend.spec)
     assert [(W.shape, b.shape) for W, b in model.params] == [((4, 3), (3,)), ((3, 2), (2,))]
     assert model.n_params == 4 * 3 + 3 + 3 * 2 + 2
     new = [(rng.standard_normal((4, 3)), rng.standard_normal(3)), (rng.standard_normal((3, 2)), rng.standard_normal(2))]
@@ -148,18 +148,18 @@ def test_params_layout_and_set_params(backend, rng):
 
 def test_to_moves_the_same_model(backend, rng):
     model = xpnet.MLP([3, 4, 2], output="softmax", seed=2, dtype="float64")
-    moved = model.to(backend.name)
+    moved = model.to(backend.spec)
     assert moved.backend == backend
     assert model.to("numpy") is model
     X = rng.standard_normal((5, 3))
     np.testing.assert_allclose(xpnet.to_numpy(moved.forward(X)), model.forward(X), rtol=1e-12)
-    assert moved.to(backend.name) is moved
+    assert moved.to(backend.spec) is moved
     back = moved.to("numpy")
     np.testing.assert_array_equal(back.params[0][0], model.params[0][0])
 
 
 def test_loss_is_a_python_float(backend, rng):
-    model = xpnet.MLP([2, 3, 1], backend=backend.name)
+    model = xpnet.MLP([2, 3, 1], backend=backend.spec)
     X, y = rng.standard_normal((4, 2)), np.array([0, 1, 1, 0])
     assert type(model.loss(X, y)) is float
     value, grads = model.gradients(X, y)
@@ -225,7 +225,7 @@ def test_hidden_pre_activations_are_kept_only_for_activations_that_read_them(bac
     from xpnet.model import backward, forward, output_delta
 
     model = xpnet.MLP([3, 6, 5, 2], hidden=["relu", "leaky_relu"], output="softmax", seed=0,
-                      dtype="float64", backend=backend.name)
+                      dtype="float64", backend=backend.spec)
     X, y = make_data(rng, [3, 6, 5, 2], "classes", n=7)
     layers = forward(model.params, backend.asarray(X), model.activations)
     assert layers[0].Z is None and layers[1].Z is None and layers[2].Z is not None
@@ -239,7 +239,7 @@ def test_hidden_pre_activations_are_kept_only_for_activations_that_read_them(bac
 
     custom = xpnet.MLP([3, 6, 5, 2], hidden=[activations.Activation("relu", activations.relu, relu_from_z),
                                              "leaky_relu"],
-                       output="softmax", seed=0, dtype="float64", backend=backend.name)
+                       output="softmax", seed=0, dtype="float64", backend=backend.spec)
     layers = forward(custom.params, backend.asarray(X), custom.activations)
     assert layers[0].Z is not None and layers[1].Z is None
     T = backend.asarray(np.eye(2)[y])

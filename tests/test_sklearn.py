@@ -284,7 +284,7 @@ def test_backend_parameter_numpy_in_numpy_out(backend):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ref = MLPClassifier(**params).fit(X, y)
-        clf = MLPClassifier(backend=backend.name, **params).fit(X, y)
+        clf = MLPClassifier(backend=backend.spec, **params).fit(X, y)
     proba = clf.predict_proba(X)
     assert isinstance(proba, np.ndarray) and proba.dtype == np.float64
     assert all(isinstance(W, np.ndarray) for W in clf.coefs_)
@@ -316,7 +316,7 @@ def test_array_api_dispatch_outputs_follow_the_input(backend):
         with pytest.raises(ValueError, match="must use the same namespace"):
             clf.predict(X)  # NumPy input to an estimator fitted on another library
     for out in (proba, pred, clf.classes_, reg_pred, *clf.coefs_):
-        assert xpnet.backend.backend_of(out).name == backend.name
+        assert xpnet.backend.backend_of(out) is backend
         assert array_api_compat.device(out) == device
     assert proba.dtype == xp.float64 and pred.dtype == yb.dtype
     assert tuple(proba.shape) == (150, 3) and tuple(pred.shape) == (150,) and tuple(reg_pred.shape) == (150,)

@@ -24,7 +24,7 @@ def host_params(model):
 def test_full_batch_gradient_descent_is_the_textbook_loop(backend, blobs):
     """batch_size=None: one step per epoch, W -= lr * dW with dW from model.gradients."""
     X, y = blobs
-    model = xpnet.MLP([3, 5, 3], hidden="tanh", output="softmax", seed=0, dtype="float64", backend=backend.name)
+    model = xpnet.MLP([3, 5, 3], hidden="tanh", output="softmax", seed=0, dtype="float64", backend=backend.spec)
     ref = xpnet.MLP([3, 5, 3], hidden="tanh", output="softmax", seed=0, dtype="float64")
     losses = []
     for _ in range(5):
@@ -40,7 +40,7 @@ def test_full_batch_gradient_descent_is_the_textbook_loop(backend, blobs):
 
 def test_minibatches_without_shuffle_walk_the_rows_in_order(backend, blobs):
     X, y = blobs
-    model = xpnet.MLP([3, 4, 3], output="softmax", seed=0, dtype="float64", backend=backend.name)
+    model = xpnet.MLP([3, 4, 3], output="softmax", seed=0, dtype="float64", backend=backend.spec)
     ref = xpnet.MLP([3, 4, 3], output="softmax", seed=0, dtype="float64")
     total = 0.0
     for start in range(0, 60, 25):  # batches of 25, 25, 10
@@ -70,7 +70,7 @@ def test_same_seed_same_history_on_every_backend(backend, blobs, dropout):
                   validation_data=(X[:20], y[:20]))
     ref_model = xpnet.MLP([3, 6, 5, 3], output="softmax", seed=1, dtype="float64")
     ref = xpnet.train(ref_model, X, y, **kwargs)
-    model = xpnet.MLP([3, 6, 5, 3], output="softmax", seed=1, dtype="float64", backend=backend.name)
+    model = xpnet.MLP([3, 6, 5, 3], output="softmax", seed=1, dtype="float64", backend=backend.spec)
     got = xpnet.train(model, X, y, **kwargs)
     if backend.name in ("numpy", "array_api_strict"):  # the same arithmetic: bit for bit
         assert got.loss == ref.loss and got.val_loss == ref.val_loss and got.accuracy == ref.accuracy
@@ -113,8 +113,8 @@ def test_dropout_masks_are_inverted_and_scaled(monkeypatch, blobs):
 def test_training_on_another_backend_writes_back_to_the_model(backend, blobs):
     X, y = blobs
     model = xpnet.MLP([3, 4, 3], output="softmax", seed=0, dtype="float64")
-    direct = xpnet.MLP([3, 4, 3], output="softmax", seed=0, dtype="float64", backend=backend.name)
-    xpnet.train(model, X, y, epochs=3, lr=0.3, backend=backend.name)
+    direct = xpnet.MLP([3, 4, 3], output="softmax", seed=0, dtype="float64", backend=backend.spec)
+    xpnet.train(model, X, y, epochs=3, lr=0.3, backend=backend.spec)
     xpnet.train(direct, X, y, epochs=3, lr=0.3)
     assert model.backend.name == "numpy"
     np.testing.assert_allclose(model.params[0][0], xpnet.to_numpy(direct.params[0][0]), rtol=1e-10)
@@ -132,7 +132,7 @@ def test_backend_none_follows_the_data(backend, blobs):
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"])
 def test_every_optimizer_lowers_the_loss(backend, blobs, optimizer):
     X, y = blobs
-    model = xpnet.MLP([3, 8, 3], output="softmax", seed=0, backend=backend.name)
+    model = xpnet.MLP([3, 8, 3], output="softmax", seed=0, backend=backend.spec)
     history = xpnet.train(model, X, y, epochs=30, batch_size=20, optimizer=optimizer,
                           lr=0.05 if optimizer in ("sgd", "momentum", "nesterov", "adagrad") else 0.01,
                           weight_decay=1e-4)
@@ -141,7 +141,7 @@ def test_every_optimizer_lowers_the_loss(backend, blobs, optimizer):
 
 def test_validation_history_and_accuracy(backend, blobs):
     X, y = blobs
-    model = xpnet.MLP([3, 8, 3], output="softmax", seed=0, backend=backend.name)
+    model = xpnet.MLP([3, 8, 3], output="softmax", seed=0, backend=backend.spec)
     h = xpnet.train(model, X[:40], y[:40], epochs=20, batch_size=10, lr=0.1, validation_data=(X[40:], y[40:]))
     assert len(h.loss) == len(h.accuracy) == len(h.val_loss) == len(h.val_accuracy) == 20
     assert h.val_loss[-1] == pytest.approx(model.loss(X[40:], y[40:]), rel=1e-5)
@@ -153,7 +153,7 @@ def test_validation_history_and_accuracy(backend, blobs):
 def test_regression_history_has_no_accuracy(backend, rng):
     X = rng.standard_normal((30, 2))
     y = X @ np.array([1.0, -2.0]) + 0.5
-    model = xpnet.MLP([2, 1], output="identity", init="normal", backend=backend.name)
+    model = xpnet.MLP([2, 1], output="identity", init="normal", backend=backend.spec)
     h = xpnet.train(model, X, y, epochs=200, lr=0.1)
     assert h.accuracy == [] and h.loss[-1] < 1e-3
     W, b = host_params(model)[0]
@@ -164,12 +164,12 @@ def test_early_stopping_restores_the_best_weights(backend):
     X, y = datasets.teacher(n_samples=80, n_features=10, n_classes=2, noise=1.5, seed=0)
     Xv, yv = datasets.teacher(n_samples=80, n_features=10, n_classes=2, noise=1.5, seed=1)
     kwargs = dict(batch_size=8, optimizer="adam", lr=0.02, seed=0, validation_data=(Xv, yv))
-    model = xpnet.MLP([10, 64, 1], seed=0, dtype="float64", backend=backend.name)
+    model = xpnet.MLP([10, 64, 1], seed=0, dtype="float64", backend=backend.spec)
     h = xpnet.train(model, X, y, epochs=300, early_stopping=5, **kwargs)
     assert h.stopped_early
     assert h.epochs == h.best_epoch + 1 + 5
     assert min(h.val_loss) == h.val_loss[h.best_epoch]
-    again = xpnet.MLP([10, 64, 1], seed=0, dtype="float64", backend=backend.name)
+    again = xpnet.MLP([10, 64, 1], seed=0, dtype="float64", backend=backend.spec)
     xpnet.train(again, X, y, epochs=h.best_epoch + 1, **kwargs)
     for (W, b), (W0, b0) in zip(host_params(model), host_params(again)):
         np.testing.assert_array_equal(W, W0)
@@ -216,7 +216,7 @@ def test_verbose_prints_progress(capsys, blobs):
 
 def test_divergence_stops_with_a_clear_error_and_finite_weights(backend):
     X, y = datasets.blobs(n_samples=40, n_features=2, centers=2, seed=0)
-    model = xpnet.MLP([2, 16, 1], output="identity", backend=backend.name)
+    model = xpnet.MLP([2, 16, 1], output="identity", backend=backend.spec)
     with pytest.raises(xpnet.TrainingDivergedError, match="lower the learning rate"):
         xpnet.train(model, X * 100, y * 1e3, epochs=200, lr=10.0)
     for W, b in host_params(model):
@@ -276,7 +276,7 @@ def test_train_never_writes_into_the_callers_arrays(backend, blobs):
     """Training updates its own copy in place: arrays given to set_params, and the model's
     arrays from before the call, keep their values."""
     X, y = blobs
-    model = xpnet.MLP([3, 4, 3], output="softmax", dtype="float64", backend=backend.name)
+    model = xpnet.MLP([3, 4, 3], output="softmax", dtype="float64", backend=backend.spec)
     mine = [(backend.asarray(np.array(W)), backend.asarray(np.array(b))) for W, b in host_params(model)]
     model.set_params(mine)
     frozen = [(np.array(xpnet.to_numpy(W)), np.array(xpnet.to_numpy(b))) for W, b in mine]

@@ -16,8 +16,8 @@ from typing import Sequence
 import numpy as np
 
 from . import __version__, datasets
-from .backend import BACKENDS, get_backend, to_numpy
-from .errors import BackendUnavailableError, XpnetError
+from .backend import BACKENDS, inventory, to_numpy
+from .errors import XpnetError
 from .io import load, save
 from .model import MLP
 from .training import train
@@ -44,7 +44,9 @@ def _add_data_options(p: argparse.ArgumentParser, default: str | None) -> None:
                    help="label column of a CSV file: a position or a header name (default: -1, the last)")
     p.add_argument("--samples", type=int, default=None, help="number of generated samples")
     p.add_argument("--seed", type=int, default=0, help="seed of the data, initial weights and shuffles")
-    p.add_argument("--backend", default="numpy", help=f"one of {', '.join(BACKENDS)} (default: numpy)")
+    p.add_argument("--backend", default="numpy", metavar="LIBRARY[:DEVICE]",
+                   help=f"where to compute: {', '.join(BACKENDS)}, optionally with a device such as cupy:1, "
+                        "torch:cuda:1, array_api_strict:device1 (default: numpy; `xpnet info` lists them)")
 
 
 def _column(text: str) -> int | str:
@@ -139,7 +141,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                     progress=False if args.no_progress else None)
     accuracy = float(np.mean(to_numpy(model.predict(X)) == y))
     print(f"{name}: final loss {history.loss[-1]:.4f}, training accuracy {accuracy:.1%} "
-          f"({history.epochs} epochs in {history.seconds:.2f} s on {model.backend.name})")
+          f"({history.epochs} epochs in {history.seconds:.2f} s on {model.backend.spec})")
     if args.save is not None:
         save(model, args.save)
         print(f"saved the model to {args.save}")
@@ -192,27 +194,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     print(f"xpnet {__version__} (Python {platform.python_version()}, NumPy {np.__version__})")
-    for name in BACKENDS:
-        try:
-            be = get_backend(name)
-        except BackendUnavailableError as exc:
-            print(f"  {name:<17} unavailable: {exc}")
+    for name, problem, devices in inventory():
+        if problem is not None:
+            print(f"  {name:<17} unavailable: {problem}")
             continue
-        print(f"  {name:<17} available{_device_line(be)}; dtypes float32, float64")
+        print(f"  {name:<17} available; dtypes float32, float64; devices:")
+        for device in devices:
+            print(f"    {device}")
     return 0
-
-
-def _device_line(be) -> str:
-    if be.name == "cupy":
-        import cupy
-
-        props = cupy.cuda.runtime.getDeviceProperties(0)
-        return f" ({cupy.cuda.runtime.getDeviceCount()} GPU(s), {props['name'].decode()})"
-    if be.name == "torch":
-        import torch
-
-        return f" (torch {torch.__version__}, CUDA {'yes' if torch.cuda.is_available() else 'no'})"
-    return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

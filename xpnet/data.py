@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np  # host side by design: validation happens before the transfer
 
-from .backend import Backend, backend_of, dtype_name, to_numpy
-from .errors import BackendMismatchError, InvalidArgumentError, InvalidTypeError
+from .backend import Backend, dtype_name, is_library_array, require_backend, to_numpy
+from .errors import InvalidArgumentError, InvalidTypeError
 
 __all__ = ["as_features", "as_targets"]
 
@@ -32,19 +32,13 @@ def _host(a: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _same_backend(a: Any, backend: Backend, name: str) -> bool:
-    """True for arrays already on ``backend``; False for host data; error otherwise."""
+def _on_backend(a: Any, backend: Backend, name: str) -> bool:
+    """True for an array already on ``backend``; False for host data; an error for an array elsewhere."""
     if a is None:
         raise InvalidTypeError(f"{name} must be an array of numbers; got None")
-    if isinstance(a, (np.ndarray, np.generic, list, tuple)) or np.isscalar(a):
-        return backend.name == "numpy" and isinstance(a, np.ndarray)
-    src = backend_of(a)
-    if src != backend:
-        raise BackendMismatchError(
-            f"{name} is a {src.name} array but the model is on {backend}; pass backend="
-            f"{src.name!r} to train on {src.name}, move the model with model.to({src.name!r}), "
-            "or pass a NumPy array (xpnet.to_numpy(...))"
-        )
+    if not is_library_array(a):
+        return backend.is_numpy and isinstance(a, np.ndarray)
+    require_backend(backend, "the model", **{name: a})
     return True
 
 
@@ -60,8 +54,8 @@ def as_features(X: Any, n_features: int, backend: Backend, dtype: Any, name: str
     BackendMismatchError
         ``X`` is an array of a backend other than NumPy and the model's.
     """
-    on_device = _same_backend(X, backend, name)
-    if on_device and backend.name != "numpy":
+    on_device = _on_backend(X, backend, name)
+    if on_device and not backend.is_numpy:
         xp = backend.xp
         _check_shape(tuple(X.shape), n_features, name)
         if not xp.isdtype(X.dtype, ("real floating", "integral")):
@@ -131,7 +125,7 @@ def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend
     * other outputs (regression): ``(n,)``/``(n, 1)`` for one unit, else ``(n, n_out)``.
     """
     if not isinstance(y, (np.ndarray, list, tuple)):
-        _same_backend(y, backend, name)
+        _on_backend(y, backend, name)
     if y is None:
         raise InvalidTypeError(f"{name} must be an array of labels or targets; got None")
     host = _host(y, name)

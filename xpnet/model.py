@@ -14,10 +14,11 @@ The math lives in three pure functions over ``xp`` arrays, used both by
 from __future__ import annotations
 
 import copy
-from typing import Any, NamedTuple, Sequence
+import functools
+from typing import Any, Callable, NamedTuple, Sequence
 
 from .activations import Activation, get_activation
-from .backend import Backend, array_namespace, dtype_name as _dtype_name, get_backend, host_rng, to_numpy
+from .backend import Backend, array_namespace, dtype_name as _dtype_name, get_backend, host_rng
 from .data import as_features, as_targets
 from .errors import InvalidArgumentError, InvalidTypeError
 from .init import INITIALIZERS, init_params
@@ -99,6 +100,18 @@ def _check_sizes(sizes: Any) -> list[int]:
     return [int(s) for s in sizes]
 
 
+def _on_device(method: Callable) -> Callable:
+    """Run a model method with the model's device current (CuPy: ``cupy:1`` computes on GPU 1
+    whatever device is current when it is called; free on other libraries)."""
+
+    @functools.wraps(method)
+    def on_device(self: "MLP", *args: Any, **kwargs: Any) -> Any:
+        with self.backend.activate():
+            return method(self, *args, **kwargs)
+
+    return on_device
+
+
 class MLP:
     """A fully connected network ``n_in -> h1 -> ... -> n_out``.
 
@@ -125,9 +138,11 @@ class MLP:
         seed gives the same weights on every backend.
     dtype : str
         ``"float32"`` (default) or ``"float64"``.
-    backend : str, module or None
-        Where the parameters live: ``"numpy"``, ``"cupy"``,
-        ``"array_api_strict"``, ``"torch"``, ``"jax"``, or a namespace.
+    backend : str, module or Backend
+        Where the parameters live and the model computes: ``"numpy"``,
+        ``"cupy"`` / ``"cupy:1"``, ``"torch"`` / ``"torch:cuda:1"``, ``"jax"``,
+        ``"array_api_strict"`` / ``"array_api_strict:device1"``, a namespace,
+        or a :class:`xpnet.Backend` (see :func:`xpnet.get_backend`).
 
     Attributes
     ----------
@@ -206,8 +221,9 @@ class MLP:
     def __repr__(self) -> str:
         hidden = sorted({a.name for a in self.hidden})
         return (f"MLP({self.sizes}, hidden={', '.join(hidden) or '-'}, output={self.output.name}, "
-                f"loss={self.loss_fn.name}, dtype={_dtype_name(self.dtype)}, backend={self.backend.name})")
+                f"loss={self.loss_fn.name}, dtype={_dtype_name(self.dtype)}, backend={self.backend.spec})")
 
+    @_on_device
     def set_params(self, params: Sequence[tuple[Any, Any]]) -> "MLP":
         """Replace the parameters; arrays of any backend are moved and cast to the model's dtype.
 
@@ -237,7 +253,8 @@ class MLP:
         """The same model (architecture, dtype, parameters) on another backend.
 
         Returns ``self`` when it is already there; otherwise a new model whose
-        parameters were moved once through the host.
+        parameters were moved once: with the library's own device transfer
+        between devices of one library, through DLPack or the host between libraries.
         """
         target = get_backend(backend)
         if target == self.backend:
@@ -245,10 +262,10 @@ class MLP:
         moved = copy.copy(self)
         moved.backend = target
         moved.dtype = target.dtype(_dtype_name(self.dtype))
-        moved._params = [(target.asarray(to_numpy(W), moved.dtype), target.asarray(to_numpy(b), moved.dtype))
-                         for W, b in self._params]
+        moved._params = [(target.asarray(W, moved.dtype), target.asarray(b, moved.dtype)) for W, b in self._params]
         return moved
 
+    @_on_device
     def astype(self, dtype: str) -> "MLP":
         """A copy of the model with parameters cast to ``dtype`` (``"float32"``/``"float64"``)."""
         new = copy.copy(self)
@@ -264,10 +281,12 @@ class MLP:
     def _T(self, y: Any, n: int) -> Any:
         return as_targets(y, n, self.sizes[-1], self.output.name, self.backend, self.dtype)
 
+    @_on_device
     def forward(self, X: Any) -> Any:
         """Output activations for ``X`` (probabilities for sigmoid/softmax), on the backend."""
         return forward(self._params, self._X(X), self.activations)[-1].A
 
+    @_on_device
     def predict(self, X: Any) -> Any:
         """Predictions for ``X`` on the backend.
 
@@ -284,6 +303,7 @@ class MLP:
             return labels[:, 0] if A.shape[1] == 1 else labels
         return A
 
+    @_on_device
     def loss(self, X: Any, y: Any) -> float:
         """Mean loss over the rows of ``(X, y)``, as a Python float."""
         Xd = self._X(X)
@@ -291,6 +311,7 @@ class MLP:
         top = forward(self._params, Xd, self.activations)[-1]
         return float(self.loss_fn.value(top.Z, top.A, T))
 
+    @_on_device
     def gradients(self, X: Any, y: Any) -> tuple[float, list[tuple[Any, Any]]]:
         """``(loss, [(dW, db), ...])``: the mean loss and its gradient, same layout as ``params``."""
         Xd = self._X(X)

@@ -39,7 +39,6 @@ import numbers
 import warnings
 from typing import Any
 
-import array_api_compat
 import numpy as np
 
 try:
@@ -57,7 +56,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
         f"({exc}); install it with: pip install 'xpnet[sklearn]'"
     ) from None
 
-from .backend import Backend, backend_of, get_backend, to_numpy
+from .backend import Backend, array_namespace, backend_of, get_backend, is_library_array, to_numpy
 from .errors import InvalidArgumentError, InvalidTypeError
 from .model import MLP
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
@@ -81,53 +80,28 @@ def _dispatch_backend(X: Any) -> Backend | None:
     """
     if not sklearn.get_config().get("array_api_dispatch", False):
         return None
-    if isinstance(X, np.ndarray) or not array_api_compat.is_array_api_obj(X):
-        return None
-    be = backend_of(X)
-    return None if be.name == "numpy" else be
+    return backend_of(X) if is_library_array(X) else None
 
 
-def _namespace_key(X: Any, be: Backend | None) -> tuple[str, str | None]:
-    """(library, device) of an input, for the same-namespace check."""
-    if be is None:
-        return ("numpy", None)
-    return (be.name, str(array_api_compat.device(X)))
+def _placement(be: Backend | None) -> str:
+    """Where an input lives, for the same-namespace-and-device check: a backend spec, or "numpy"."""
+    return "numpy" if be is None else be.spec
 
 
-def _describe(key: tuple[str, str | None]) -> str:
-    return "NumPy (or array-like)" if key[0] == "numpy" else f"{key[0]} on device {key[1]}"
-
-
-def _backend_spec(be: Backend) -> str:
-    """A picklable spec that :func:`xpnet.get_backend` turns back into ``be``."""
-    if be.name == "torch" and be.device is not None:
-        return f"torch:{be.device}"
-    return be.name
-
-
-def _device_of_backend(be: Backend) -> Any:
-    return array_api_compat.device(be.asarray(np.zeros(1, dtype=np.float32)))
-
-
-def _to_device(a: Any, device: Any) -> Any:
-    """``a`` on ``device`` of its own library (a no-op when it is there already)."""
-    if array_api_compat.device(a) == device:
-        return a
-    return array_api_compat.to_device(a, device)
+def _describe(placement: str) -> str:
+    return "NumPy (or array-like)" if placement == "numpy" else f"{placement.split(':')[0]} arrays on {placement}"
 
 
 def _as_host(a: Any) -> Any:
     """Arrays of a non-NumPy library as NumPy arrays; everything else unchanged."""
-    if a is None or isinstance(a, np.ndarray) or not array_api_compat.is_array_api_obj(a):
-        return a
-    return to_numpy(a)
+    return to_numpy(a) if is_library_array(a) else a
 
 
 def _take_rows(X: Any, idx: np.ndarray) -> Any:
     if isinstance(X, np.ndarray):
         return X[idx]
-    xp = array_api_compat.array_namespace(X)
-    return xp.take(X, xp.asarray(idx, device=array_api_compat.device(X)), axis=0)
+    be = backend_of(X)
+    return be.xp.take(X, be.asarray(idx), axis=0)
 
 
 def _resumable(opt: Optimizer, box: dict) -> Optimizer:
@@ -331,9 +305,7 @@ class _BaseMLP(BaseEstimator):
         T, n_out, output, target_attrs = self._targets(np.asarray(y), incremental=incremental,
                                                        keep=keep, classes=classes, in_be=in_be, X=X)
         be = self._train_backend(in_be)
-        fit_namespace = _namespace_key(X, in_be)
-        if in_be is not None and array_api_compat.device(X) != _device_of_backend(be):
-            X = _to_device(X, _device_of_backend(be))  # e.g. array-api-strict's second device
+        fit_namespace = _placement(in_be)
         sizes = [X.shape[1], *self._hidden_sizes(), n_out]
         hidden = _ACTIVATIONS[self.activation]
         net = self.__dict__.get("_net") if keep else None
@@ -389,7 +361,7 @@ class _BaseMLP(BaseEstimator):
         self._net, self._opt_state = net, box["state"]
         self._fit_namespace = fit_namespace
         self._net_spec = {"sizes": sizes, "hidden": hidden, "output": output,
-                          "dtype": str(np.dtype(self.dtype)), "backend": _backend_spec(be)}
+                          "dtype": str(np.dtype(self.dtype)), "backend": be.spec}
         self.n_iter_ = n_iter + history.epochs
         self.t_ = seen + history.epochs * n
         self.loss_curve_ = [*curve, *history.loss]
@@ -410,7 +382,7 @@ class _BaseMLP(BaseEstimator):
     def _store_weights(self, net: MLP, numpy_out: bool) -> None:
         coefs = [W for W, _ in net.params]
         intercepts = [b for _, b in net.params]
-        if numpy_out and net.backend.name != "numpy":  # NumPy in, NumPy out
+        if numpy_out and not net.backend.is_numpy:  # NumPy in, NumPy out
             coefs, intercepts = [to_numpy(W) for W in coefs], [to_numpy(b) for b in intercepts]
         self.coefs_, self.intercepts_ = coefs, intercepts
 
@@ -443,21 +415,19 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self)
         in_be = _dispatch_backend(X)
         if sklearn.get_config().get("array_api_dispatch", False):
-            got = _namespace_key(X, in_be)
+            got = _placement(in_be)
             if got != self._fit_namespace:
                 raise ValueError(
                     f"Inputs passed to {type(self).__name__}.{method}() must use the same "
                     f"namespace and the same device as those passed to fit(): fit got "
-                    f"{_describe(self._fit_namespace)} arrays, {method} got {_describe(got)}. "
+                    f"{_describe(self._fit_namespace)}, {method} got {_describe(got)}. "
                     "Move X there, or refit the estimator on this kind of array."
                 )
         X = validate_data(self, X, reset=False)
         net = self._net
         if in_be is None:
             return to_numpy(net.forward(X))
-        device = array_api_compat.device(X)
-        A = net.forward(_to_device(X, _device_of_backend(net.backend)))
-        return _to_device(A, device)
+        return in_be.asarray(net.forward(net.backend.asarray(X)))  # no-ops when X is where net is
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -614,7 +584,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             output = "sigmoid" if n_out == 1 else "softmax"
             T = enc
         if in_be is not None and labels.dtype.kind in "biuf":
-            labels = in_be.xp.asarray(labels, device=array_api_compat.device(X))
+            labels = in_be.asarray(labels)
         return T, n_out, output, {**attrs, "classes_": labels, "_multilabel": multilabel}
 
     def partial_fit(self, X, y, classes=None):
@@ -662,7 +632,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _proba(self, A):
         if self._multilabel or A.shape[1] > 1:
             return A
-        xp = array_api_compat.array_namespace(A)
+        xp = array_namespace(A)
         return xp.concat([1.0 - A, A], axis=1)
 
     def predict(self, X):
@@ -680,7 +650,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             indicators for multilabel targets.
         """
         A = self._net_output(X, "predict")
-        xp = array_api_compat.array_namespace(A)
+        xp = array_namespace(A)
         if self._multilabel:
             pred = A > 0.5
             return pred.astype(self._y_dtype) if isinstance(A, np.ndarray) else \

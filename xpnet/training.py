@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .backend import (Backend, array_namespace as _namespace, get_backend, host_copies, host_rng,
-                      infer_backend, to_numpy)
+                      infer_backend, require_backend, to_numpy)
 from .data import as_features, as_targets
 from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
 from .io import InvalidFileError, check_writable, load_checkpoint, save_checkpoint
@@ -139,11 +139,15 @@ def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None
         raise InvalidArgumentError(f"{name} must be a positive int{' or None' if allow_none else ''}; got {value!r}")
 
 
-def _resolve_backend(model: MLP, backend: Any, X: Any, y: Any) -> Backend:
+def _resolve_backend(model: MLP, backend: Any, data: dict) -> Backend:
+    """Where to train: ``backend=`` if given (every array must be host data or there already), else
+    where the arrays of ``data`` live, else the model's backend. Raises before any computation."""
     if backend is not None:
-        return get_backend(backend)
-    inferred = infer_backend(X=X, y=y)
-    return model.backend if inferred.name == "numpy" else inferred
+        be = get_backend(backend)
+        require_backend(be, f"training (backend={backend!r})", **data)
+        return be
+    inferred = infer_backend(**data)
+    return model.backend if inferred.is_numpy else inferred
 
 
 def _evaluate(params: list, X: Any, T: Any, model: MLP) -> list:
@@ -271,7 +275,17 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
             f"early_stopping must be None, a patience (int) or xpnet.EarlyStopping; got {early_stopping!r}"
         )
     opt = get_optimizer(optimizer, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
-    be = _resolve_backend(model, backend, X, y)
+    if validation_data is not None and (not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2):
+        raise InvalidArgumentError("validation_data must be a pair (X_val, y_val)")
+    X_val, y_val = validation_data if validation_data is not None else (None, None)
+    be = _resolve_backend(model, backend, {"X": X, "y": y, "X_val": X_val, "y_val": y_val})
+    with be.activate():  # CuPy: the model's GPU is current for the whole run
+        return _train(model, be, X, y, X_val, y_val, epochs, batch_size, opt, dropout, shuffle, seed,
+                      early_stopping, verbose, sync_every, checkpoint, checkpoint_every, resume, progress)
+
+
+def _train(model, be, X, y, X_val, y_val, epochs, batch_size, opt, dropout, shuffle, seed, early_stopping,
+           verbose, sync_every, checkpoint, checkpoint_every, resume, progress) -> History:
     net = model.to(be)
 
     # data -> backend, once
@@ -279,11 +293,9 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     n = Xd.shape[0]
     T = as_targets(y, n, net.sizes[-1], net.output.name, be, net.dtype)
     val = None
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise InvalidArgumentError("validation_data must be a pair (X_val, y_val)")
-        Xv = as_features(validation_data[0], net.sizes[0], be, net.dtype, name="X_val")
-        val = (Xv, as_targets(validation_data[1], Xv.shape[0], net.sizes[-1], net.output.name,
+    if X_val is not None or y_val is not None:
+        Xv = as_features(X_val, net.sizes[0], be, net.dtype, name="X_val")
+        val = (Xv, as_targets(y_val, Xv.shape[0], net.sizes[-1], net.output.name,
                               be, net.dtype, name="y_val", x_name="X_val"))
     rng = host_rng(seed)
     classify = net.output.name in ("sigmoid", "softmax")
@@ -370,7 +382,7 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     if best_params is not None and early_stopping.restore_best:
         params = [be.asarray(a, net.dtype) for a in best_params]
     _write_back(model, net, params)
-    be.synchronize()
+    be.synchronize(*params)
     history.seconds = time.perf_counter() - t0
     return history
 
