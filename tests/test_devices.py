@@ -9,6 +9,7 @@ boundary, so it counts what really moves, whatever path xpnet takes.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import subprocess
 import sys
 
@@ -198,12 +199,26 @@ def test_specs_and_their_errors():
     assert backend_of(strict.ones(2, device=DEV2)) is get_backend("array_api_strict:device2")
     assert not get_backend("array_api_strict:device1").is_host and get_backend("array_api_strict").is_host
     for bad, match in [("array_api_strict:device9", "no device 'device9'.*device1"),
-                       ("numpy:cuda", "host CPU only"), ("torch:nope", "not a PyTorch device"),
-                       ("cupyy:1", "unknown backend")]:
+                       ("numpy:cuda", "host CPU only"), ("cupyy:1", "unknown backend")]:
         with pytest.raises(xpnet.InvalidArgumentError, match=match):
             get_backend(bad)
     with pytest.raises(xpnet.InvalidArgumentError, match="names a device already"):
         get_backend("array_api_strict:device1", device=DEV2)
+
+
+def test_torch_and_jax_device_specs():
+    if importlib.util.find_spec("torch"):
+        with pytest.raises(xpnet.InvalidArgumentError, match="not a PyTorch device"):
+            get_backend("torch:nope")
+    if importlib.util.find_spec("jax"):
+        import jax
+
+        cpu = jax.devices("cpu")[0]
+        assert get_backend("jax:cpu") is get_backend("jax:cpu:0") is get_backend("jax", device=cpu)
+        assert get_backend("jax:cpu").spec == "jax:cpu:0" and get_backend("jax:cpu").is_host
+        assert backend_of(jax.numpy.ones(2)) is get_backend("jax:cpu")
+        with pytest.raises(xpnet.BackendUnavailableError, match="jax:cpu:5.*1 cpu device"):
+            get_backend("jax:cpu:5")
 
 
 def test_synchronize_waits_on_every_backend(backend, xp):
