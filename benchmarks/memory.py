@@ -13,7 +13,7 @@ in two ways:
 * a background thread samples both every ``--interval`` seconds (0.2 s), which
   needs nothing from xpnet; and
 * an *epoch hook*: ``xpnet.train`` has no callback API, so the script wraps the
-  private ``xpnet.training._run_epoch`` (measurement only, the math is
+  private ``xpnet.loop._run_epoch`` (measurement only, the math is
   untouched) to take one sample at the end of every epoch. ``--no-epoch-hook``
   turns it off (then epoch numbers are estimated from the sampling times).
 
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-tracemalloc", action="store_true", help="do not trace Python allocations")
     p.add_argument("--no-epoch-hook", action="store_true",
-                   help="do not wrap xpnet.training._run_epoch for per-epoch samples")
+                   help="do not wrap xpnet.loop._run_epoch for per-epoch samples")
     p.add_argument("--out", default=str(HERE / "results" / "memory.json"))
     args = p.parse_args(argv)
 
@@ -207,9 +207,9 @@ def main(argv: list[str] | None = None) -> dict:
     sampler = Sampler(args.interval, use_tm)
     epoch_buf = array("d")  # (epoch, t, rss, traced) per epoch, flat
 
-    import xpnet.training as training
+    import xpnet.loop as loop
 
-    real_run_epoch = getattr(training, "_run_epoch", None)
+    real_run_epoch = getattr(loop, "_run_epoch", None)
     hooked = not args.no_epoch_hook and real_run_epoch is not None
     if hooked:
         def run_epoch_and_sample(*a, **k):
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> dict:
             epoch_buf.extend((len(epoch_buf) // 4 + 1, *sampler.sample()))
             return out
 
-        training._run_epoch = run_epoch_and_sample
+        loop._run_epoch = run_epoch_and_sample
     sampler.start()
     try:
         history = xpnet.train(model, X, y, epochs=args.epochs, batch_size=args.batch or None,
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         sampler.stop()
         if hooked:
-            training._run_epoch = real_run_epoch
+            loop._run_epoch = real_run_epoch
         if use_tm:
             traced_peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()

@@ -349,7 +349,7 @@ from xpnet.losses import LOSSES
 from xpnet.optim import OPTIMIZERS
 
 MODEL = importlib.import_module("xpnet.model")
-TRAINING = importlib.import_module("xpnet.training")
+TRAINING = importlib.import_module("xpnet.loop")
 GRADCHECK = importlib.import_module("xpnet.gradcheck")  # xpnet.gradcheck is the function
 
 IAE, ITE = xpnet.InvalidArgumentError, xpnet.InvalidTypeError

@@ -90,7 +90,7 @@ def host(model: xpnet.MLP) -> list[np.ndarray]:
 @pytest.fixture(scope="module")
 def reference():
     """The uninterrupted run: final parameters, history, and the parameters after every step."""
-    import xpnet.training as training
+    import xpnet.loop as training
 
     steps: list[list[np.ndarray]] = []
     real = training.train_step

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import xpnet
-import xpnet.training as train_module
+import xpnet.loop as loop_module
 from xpnet import datasets
 
 
@@ -95,13 +95,13 @@ def test_dropout_masks_are_inverted_and_scaled(monkeypatch, blobs):
     """Each mask entry is 0 or 1/keep, and about `keep` of them survive."""
     X, y = blobs
     seen = []
-    real_step = train_module.train_step
+    real_step = loop_module.train_step
 
     def spy(params, state, Xb, Tb, model, opt, masks=None, **kw):
         seen.append([xpnet.to_numpy(m) for m in masks])
         return real_step(params, state, Xb, Tb, model, opt, masks, **kw)
 
-    monkeypatch.setattr(train_module, "train_step", spy)
+    monkeypatch.setattr(loop_module, "train_step", spy)
     model = xpnet.MLP([3, 200, 3], output="softmax", seed=0, dtype="float64")
     xpnet.train(model, X, y, epochs=2, batch_size=30, lr=0.1, dropout=0.25)
     masks = np.concatenate([m[0] for m in seen])
@@ -191,8 +191,8 @@ def test_early_stopping_on_training_loss_and_options():
 def test_one_host_sync_per_interval_not_per_batch(monkeypatch, blobs):
     X, y = blobs
     calls = []
-    real = train_module.to_numpy
-    monkeypatch.setattr(train_module, "to_numpy", lambda a: calls.append(1) or real(a))
+    real = loop_module.to_numpy
+    monkeypatch.setattr(loop_module, "to_numpy", lambda a: calls.append(1) or real(a))
     model = xpnet.MLP([3, 4, 3], output="softmax")
     xpnet.train(model, X, y, epochs=30, batch_size=5, lr=0.1)  # 360 steps
     assert len(calls) == 1
@@ -226,7 +226,7 @@ def test_divergence_stops_with_a_clear_error_and_finite_weights(backend):
 def test_ctrl_c_keeps_the_last_completed_step(monkeypatch, blobs):
     X, y = blobs
     steps = []
-    real_step = train_module.train_step
+    real_step = loop_module.train_step
 
     def interrupt_at_7(*args, **kwargs):
         if len(steps) == 7:
@@ -235,7 +235,7 @@ def test_ctrl_c_keeps_the_last_completed_step(monkeypatch, blobs):
         steps.append([np.array(xpnet.to_numpy(p)) for p in out[0]])  # copies: updates are in place
         return out
 
-    monkeypatch.setattr(train_module, "train_step", interrupt_at_7)
+    monkeypatch.setattr(loop_module, "train_step", interrupt_at_7)
     model = xpnet.MLP([3, 4, 3], output="softmax", dtype="float64")
     with pytest.raises(KeyboardInterrupt) as stopped:
         xpnet.train(model, X, y, epochs=10, batch_size=20, lr=0.1)  # 3 steps per epoch
@@ -252,7 +252,7 @@ def test_a_real_ctrl_c_inside_a_step_lands_after_it(monkeypatch, blobs):
         pytest.skip("signal.raise_signal is not available")
     X, y = blobs
     steps = []
-    real_step = train_module.train_step
+    real_step = loop_module.train_step
 
     def signal_inside_step_5(*args, **kwargs):
         if len(steps) == 4:
@@ -261,7 +261,7 @@ def test_a_real_ctrl_c_inside_a_step_lands_after_it(monkeypatch, blobs):
         steps.append([np.array(xpnet.to_numpy(p)) for p in out[0]])
         return out
 
-    monkeypatch.setattr(train_module, "train_step", signal_inside_step_5)
+    monkeypatch.setattr(loop_module, "train_step", signal_inside_step_5)
     model = xpnet.MLP([3, 4, 3], output="softmax", dtype="float64")
     with pytest.raises(KeyboardInterrupt) as stopped:
         xpnet.train(model, X, y, epochs=10, batch_size=20, lr=0.1)

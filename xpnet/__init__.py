@@ -12,7 +12,7 @@ GPUs), PyTorch, JAX and array-api-strict. Quick start::
     accuracy = (xpnet.to_numpy(model.predict(X)) == y).mean()
 """
 
-from . import activations, backend, datasets, init, io, losses, optim
+from . import activations, backend, callbacks, datasets, init, io, losses, optim, schedules
 from .backend import Backend, available_backends, get_backend, to_numpy
 from .errors import (
     BackendMismatchError,
@@ -24,7 +24,10 @@ from .errors import (
 from .gradcheck import gradcheck
 from .io import InvalidFileError, load, save
 from .model import MLP
-from .training import EarlyStopping, History, TrainingDivergedError, train, train_step
+from .callbacks import Callback, EarlyStopping, ReduceLROnPlateau
+from .errors import TrainingDivergedError
+from .history import History
+from .training import train, train_step
 
 __version__ = "0.1.0"
 
@@ -42,6 +45,8 @@ __all__ = [
     "Backend",
     "History",
     "EarlyStopping",
+    "Callback",
+    "ReduceLROnPlateau",
     "XpnetError",
     "InvalidArgumentError",
     "InvalidTypeError",
@@ -50,10 +55,12 @@ __all__ = [
     "TrainingDivergedError",
     "activations",
     "backend",
+    "callbacks",
     "datasets",
     "init",
     "io",
     "losses",
     "optim",
+    "schedules",
     "__version__",
 ]

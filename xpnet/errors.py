@@ -12,6 +12,7 @@ __all__ = [
     "InvalidTypeError",
     "BackendUnavailableError",
     "BackendMismatchError",
+    "TrainingDivergedError",
 ]
 
 
@@ -33,3 +34,7 @@ class BackendUnavailableError(XpnetError, RuntimeError):
 
 class BackendMismatchError(XpnetError, ValueError):
     """Arrays of two different backends (or devices) were mixed in one call."""
+
+
+class TrainingDivergedError(XpnetError, FloatingPointError):
+    """The training loss (or the weights) became NaN or infinite; the model keeps its last finite weights."""

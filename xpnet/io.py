@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import math
 import signal
 import threading
@@ -34,6 +35,7 @@ import numpy as np  # host side by design: files hold NumPy arrays
 from .activations import ACTIVATIONS
 from .backend import to_numpy
 from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
+from .history import SERIES
 from .model import MLP
 
 __all__ = ["save", "load", "InvalidFileError", "FORMAT_VERSION", "MAX_LAYERS", "MAX_PARAMS"]
@@ -342,45 +344,57 @@ class Checkpoint(dict):
 
     Keys: ``config`` (architecture), ``params`` (flat ``[W0, b0, ...]``),
     ``optimizer`` (name and hyperparameters), ``opt_state`` (the optimizer
-    state with NumPy arrays), ``best_params`` (flat list or None) and
-    ``train`` (epoch, random-generator state, history, early-stopping state,
-    and the batch settings the run was started with).
+    state with NumPy arrays, and the learning rate), ``train`` (epoch,
+    random-generator state, history, the batch settings the run was started
+    with, and ``callbacks``: each callback's state by name, with NumPy arrays)
+    and ``best_params`` (the early-stopping copy of the best weights, or None).
     """
 
 
-def _flat(pairs: list) -> list:
-    return [a for pair in pairs for a in pair]
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
 def save_checkpoint(path: str | os.PathLike, model: MLP, params: list, optimizer: Any, opt_state: dict,
-                    train_state: dict, best_params: list | None = None) -> None:
-    """Write a training checkpoint atomically: model, optimizer state, epoch, RNG state, history."""
+                    train_state: dict) -> None:
+    """Write a training checkpoint atomically: model, optimizer state, the loop's and callbacks' state."""
     _check_savable(model)
-    pairs = list(zip(params[0::2], params[1::2]))
-    arrays = _host_params(pairs)
+    arrays = _host_params(list(zip(params[0::2], params[1::2])))
     state_layout: dict[str, Any] = {}
     for key, value in opt_state.items():
         if isinstance(value, list):
             state_layout[key] = {"arrays": len(value)}
             for i, a in enumerate(value):
                 arrays[f"opt.{key}.{i}"] = to_numpy(a)
-        elif value is None or (isinstance(value, int) and not isinstance(value, bool)):
-            state_layout[key] = value
+        elif value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            state_layout[key] = value  # the step count, the learning rate
         else:
             raise InvalidArgumentError(f"cannot save optimizer state entry {key!r} of type {type(value).__name__}")
-    if best_params is not None:
-        for name, a in _host_params(list(zip(best_params[0::2], best_params[1::2]))).items():
-            arrays[f"best.{name}"] = a
+    callbacks = {key: _stash_arrays(arrays, key, state) for key, state in train_state.get("callbacks", {}).items()}
     header = {
         "format": "xpnet-checkpoint",
         "version": FORMAT_VERSION,
         "model": model.config(),
         "optimizer": {"name": optimizer.name, "hyperparams": _jsonable(optimizer.hyperparams)},
         "opt_state": state_layout,
-        "has_best": best_params is not None,
-        "train": train_state,
+        "train": {**train_state, "callbacks": callbacks},
     }
     write_archive(path, header, arrays)
+
+
+def _stash_arrays(arrays: dict, key: str, state: dict) -> dict:
+    """A callback's state for the JSON header: its lists of arrays go to ``arrays`` as ``cb.KEY.FIELD.i``."""
+    if not _NAME.match(key) or not all(isinstance(f, str) and _NAME.match(f) for f in state):
+        raise InvalidArgumentError(f"callback state {key!r}: names must be identifiers (letters, digits, _)")
+    out = {}
+    for field, value in state.items():
+        if isinstance(value, list) and value and all(hasattr(v, "shape") for v in value):
+            host = [np.asarray(to_numpy(v)) for v in value]
+            for i, a in enumerate(host):
+                arrays[f"cb.{key}.{field}.{i}"] = a
+            out[field] = {"arrays": [list(a.shape) for a in host]}
+        else:
+            out[field] = value
+    return out
 
 
 def _jsonable(hyper: dict) -> dict:
@@ -394,29 +408,88 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         config = _checked_config(archive, header.get("model"))
         params = _flat(read_params(archive, config))
         dtype = _DTYPES[config["dtype"]]
-        opt_state: dict[str, Any] = {}
-        layout = header.get("opt_state")
-        if not isinstance(layout, dict):
-            raise archive.fail("bad optimizer state in the header")
-        for key, value in layout.items():
-            if isinstance(value, dict):
-                n = value.get("arrays")
-                if n != len(params):
-                    raise archive.fail(f"optimizer state {key!r} has {n!r} arrays for {len(params)} parameters")
-                opt_state[key] = [archive.read_array(f"opt.{key}.{i}", dtype, params[i].shape)
-                                  for i in range(len(params))]
-            elif value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-                opt_state[key] = value
-            else:
-                raise archive.fail(f"bad optimizer state entry {key!r}")
-        best = _flat(read_params(archive, config, prefix="best.")) if header.get("has_best") else None
+        opt_state = _read_opt_state(archive, header.get("opt_state"), params, dtype)
         optimizer = header.get("optimizer")
         train_state = header.get("train")
         if not isinstance(optimizer, dict) or not isinstance(train_state, dict):
             raise archive.fail("header lacks the optimizer or training state")
+        train_state = _upgrade_layout(archive, header, train_state, config)
         _check_train_state(archive, train_state)
+        train_state["callbacks"] = _read_callbacks(archive, train_state.get("callbacks"), dtype,
+                                                   sum(p.size for p in params))
+        best = train_state["callbacks"].get("EarlyStopping", {}).get("best_params")
         return Checkpoint(config=config, params=params, optimizer=optimizer, opt_state=opt_state,
                           best_params=best, train=train_state)
+
+
+def _flat(pairs: list) -> list:
+    return [a for pair in pairs for a in pair]
+
+
+def _read_opt_state(archive: Archive, layout: Any, params: list, dtype: np.dtype) -> dict:
+    if not isinstance(layout, dict):
+        raise archive.fail("bad optimizer state in the header")
+    opt_state: dict[str, Any] = {}
+    for key, value in layout.items():
+        if isinstance(value, dict):
+            n = value.get("arrays")
+            if n != len(params):
+                raise archive.fail(f"optimizer state {key!r} has {n!r} arrays for {len(params)} parameters")
+            opt_state[key] = [archive.read_array(f"opt.{key}.{i}", dtype, params[i].shape)
+                              for i in range(len(params))]
+        elif value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            opt_state[key] = value
+        elif key == "lr" and isinstance(value, float) and math.isfinite(value) and value > 0:
+            opt_state[key] = value
+        else:
+            raise archive.fail(f"bad optimizer state entry {key!r}")
+    return opt_state
+
+
+def _read_callbacks(archive: Archive, states: Any, dtype: np.dtype, n_params: int) -> dict:
+    """Each callback's state with its arrays read back; every array bounded by the model's size."""
+    if not isinstance(states, dict):
+        raise archive.fail("bad callback states in the header")
+    out = {}
+    for key, state in states.items():
+        if not isinstance(key, str) or not _NAME.match(key) or not isinstance(state, dict):
+            raise archive.fail(f"bad callback state {key!r}")
+        out[key] = {}
+        for field, value in state.items():
+            if isinstance(value, dict) and "arrays" in value:
+                shapes = value["arrays"]
+                if not (isinstance(shapes, list) and 0 < len(shapes) <= 2 * MAX_LAYERS
+                        and all(isinstance(sh, list) and len(sh) <= 2 and all(_is_int(d) for d in sh)
+                                for sh in shapes)
+                        and sum(math.prod(sh) for sh in shapes) <= 4 * n_params):
+                    raise archive.fail(f"callback state {key}.{field} declares bad arrays")
+                value = [archive.read_array(f"cb.{key}.{field}.{i}", dtype, tuple(sh)) for i, sh in enumerate(shapes)]
+            out[key][field] = value
+    return out
+
+
+def _upgrade_layout(archive: Archive, header: dict, state: dict, config: dict) -> dict:
+    """Checkpoints written before callbacks kept early stopping's state in the run's own fields."""
+    if "callbacks" in state:
+        return state
+    state = dict(state)
+    stopping = state.pop("early_stopping", None)
+    best, wait = state.pop("best", None), state.pop("wait", 0)
+    state["callbacks"] = {}
+    if stopping is not None:
+        if not (isinstance(stopping, list) and len(stopping) == 3):
+            raise archive.fail("bad early-stopping settings")
+        best_params = None
+        if header.get("has_best"):
+            shapes = [list(p.shape) for p in _flat(read_params(archive, config, prefix="best."))]
+            for i, name in enumerate(n for l in range(len(config["sizes"]) - 1) for n in (f"W{l}", f"b{l}")):
+                archive.members[f"cb.EarlyStopping.best_params.{i}.npy"] = archive.members[f"best.{name}.npy"]
+            best_params = {"arrays": shapes}
+        history = state.get("history") if isinstance(state.get("history"), dict) else {}
+        state["callbacks"]["EarlyStopping"] = {
+            "patience": stopping[0], "min_delta": stopping[1], "monitor": stopping[2], "best": best,
+            "wait": wait, "best_epoch": history.get("best_epoch"), "best_params": best_params}
+    return state
 
 
 def _is_int(v: Any, low: int = 0) -> bool:
@@ -432,18 +505,23 @@ def _check_train_state(archive: Archive, state: dict) -> None:
     problems = []
     if not _is_int(state.get("epoch")):
         problems.append("epoch")
-    if not _is_int(state.get("wait", 0)):
-        problems.append("wait")
-    best = state.get("best")
-    if best is not None and not (_is_number(best) and math.isfinite(best)):
-        problems.append("best")
+    for key, state_ in (state.get("callbacks") or {}).items():
+        if isinstance(state_, dict):
+            wait, best = state_.get("wait", 0), state_.get("best")
+            if not _is_int(wait):
+                problems.append(f"{key}.wait")
+            if best is not None and not (_is_number(best) and math.isfinite(best)):
+                problems.append(f"{key}.best")
+    factor = state.get("lr_factor", 1.0)
+    if not (_is_number(factor) and math.isfinite(factor) and factor > 0):
+        problems.append("lr_factor")
     if not isinstance(state.get("rng"), dict):
         problems.append("rng")
     history = state.get("history")
     if not isinstance(history, dict):
         problems.append("history")
     else:
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        for key in SERIES:
             values = history.get(key, [])
             if not isinstance(values, list) or not all(_is_number(v) for v in values):
                 problems.append(f"history.{key}")

@@ -24,7 +24,7 @@ from .errors import InvalidArgumentError, InvalidTypeError
 from .init import INITIALIZERS, init_params
 from .losses import Loss, get_loss
 
-__all__ = ["MLP", "Layer", "forward", "backward", "output_delta"]
+__all__ = ["MLP", "Layer", "forward", "backward", "output_delta", "pairs_of", "flat_of"]
 
 
 class Layer(NamedTuple):
@@ -35,6 +35,16 @@ class Layer(NamedTuple):
     #: backward does not read it (``Activation.uses_z``), so that it is freed early
     Z: Any
     A: Any  #: activation ``f(Z)`` (before this layer's dropout)
+
+
+def pairs_of(flat: Sequence[Any]) -> list[tuple[Any, Any]]:
+    """``[W1, b1, W2, b2, ...]`` (the optimizer's flat layout) as ``[(W1, b1), (W2, b2), ...]`` (the model's)."""
+    return list(zip(flat[0::2], flat[1::2]))
+
+
+def flat_of(pairs: Sequence[tuple[Any, Any]]) -> list[Any]:
+    """``[(W1, b1), ...]`` as ``[W1, b1, ...]``: the inverse of :func:`pairs_of`."""
+    return [a for pair in pairs for a in pair]
 
 
 def forward(params: Sequence[tuple[Any, Any]], X: Any, activations: Sequence[Activation],

@@ -18,6 +18,12 @@ An :class:`Optimizer` has
 
 Each rule is written once, in place; ``step`` is ``update`` on copies.
 
+The learning rate lives in the state, ``state["lr"]`` (a host float, the
+``lr`` argument at ``init``), and every rule reads it from there at each step:
+that is how :func:`xpnet.train` applies a learning-rate schedule (it sets
+``state["lr"]`` at the start of each epoch), with no device sync and for every
+optimizer alike.
+
 ``params`` and ``grads`` are flat lists of arrays in the same order. The
 update rules, hyperparameter names and defaults are those of ``torch.optim``
 (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``), so numbers carry over;
@@ -111,10 +117,10 @@ def sgd(lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
         raise InvalidArgumentError("nesterov=True needs momentum > 0 and dampening = 0")
 
     def init(params):
-        return {"t": 0, "momentum": _zeros_like(params) if momentum else None}
+        return {"t": 0, "lr": lr, "momentum": _zeros_like(params) if momentum else None}
 
     def update(params, grads, state):
-        t = state["t"] + 1
+        t, rate = state["t"] + 1, state.get("lr", lr)
         bufs = state["momentum"]
         for i, g in enumerate(grads):
             g = _l2(g, params[i], weight_decay)
@@ -125,8 +131,8 @@ def sgd(lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                     bufs[i] *= momentum
                     bufs[i] += (1.0 - dampening) * g
                 g = g + momentum * bufs[i] if nesterov else bufs[i]
-            params[i] -= lr * g
-        return params, {"t": t, "momentum": bufs}
+            params[i] -= rate * g
+        return params, {"t": t, "lr": rate, "momentum": bufs}
 
     hyper = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
                  weight_decay=weight_decay)
@@ -144,18 +150,18 @@ def adagrad(lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
     eps = _check("eps", eps, 0.0)
 
     def init(params):
-        return {"t": 0, "sum": [z + initial_accumulator_value for z in _zeros_like(params)]}
+        return {"t": 0, "lr": lr, "sum": [z + initial_accumulator_value for z in _zeros_like(params)]}
 
     def update(params, grads, state):
-        t = state["t"] + 1
-        clr = lr / (1.0 + (t - 1) * lr_decay)
+        t, rate = state["t"] + 1, state.get("lr", lr)
+        clr = rate / (1.0 + (t - 1) * lr_decay)
         sums = state["sum"]
         for i, g in enumerate(grads):
             xp = array_namespace(g)
             g = _l2(g, params[i], weight_decay)
             sums[i] += g * g
             params[i] -= clr * g / (xp.sqrt(sums[i]) + eps)
-        return params, {"t": t, "sum": sums}
+        return params, {"t": t, "lr": rate, "sum": sums}
 
     hyper = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                  initial_accumulator_value=initial_accumulator_value, eps=eps)
@@ -175,6 +181,7 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_dec
     def init(params):
         return {
             "t": 0,
+            "lr": lr,
             "square_avg": _zeros_like(params),
             "grad_avg": _zeros_like(params) if centered else None,
             "momentum": _zeros_like(params) if momentum else None,
@@ -182,6 +189,7 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_dec
 
     def update(params, grads, state):
         sq, ga, bufs = state["square_avg"], state["grad_avg"], state["momentum"]
+        rate = state.get("lr", lr)
         for i, g in enumerate(grads):
             xp = array_namespace(g)
             g = _l2(g, params[i], weight_decay)
@@ -196,10 +204,10 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_dec
             if momentum:
                 bufs[i] *= momentum
                 bufs[i] += g / avg
-                params[i] -= lr * bufs[i]
+                params[i] -= rate * bufs[i]
             else:
-                params[i] -= lr * g / avg
-        return params, {"t": state["t"] + 1, "square_avg": sq, "grad_avg": ga, "momentum": bufs}
+                params[i] -= rate * g / avg
+        return params, {"t": state["t"] + 1, "lr": rate, "square_avg": sq, "grad_avg": ga, "momentum": bufs}
 
     hyper = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                  centered=centered)
@@ -219,21 +227,22 @@ def _adam(name: str, lr, betas, eps, weight_decay, amsgrad, decoupled) -> Optimi
     def init(params):
         return {
             "t": 0,
+            "lr": lr,
             "exp_avg": _zeros_like(params),
             "exp_avg_sq": _zeros_like(params),
             "max_exp_avg_sq": _zeros_like(params) if amsgrad else None,
         }
 
     def update(params, grads, state):
-        t = state["t"] + 1
-        step_size = lr / (1.0 - beta1**t)
+        t, rate = state["t"] + 1, state.get("lr", lr)
+        step_size = rate / (1.0 - beta1**t)
         bias2_sqrt = math.sqrt(1.0 - beta2**t)
         ms, vs, vmaxs = state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"]
         for i, g in enumerate(grads):
             xp = array_namespace(g)
             if decoupled:
                 if weight_decay:
-                    params[i] *= 1.0 - lr * weight_decay
+                    params[i] *= 1.0 - rate * weight_decay
             else:
                 g = _l2(g, params[i], weight_decay)
             ms[i] *= beta1
@@ -245,7 +254,7 @@ def _adam(name: str, lr, betas, eps, weight_decay, amsgrad, decoupled) -> Optimi
                 vmaxs[i] = v = xp.maximum(vmaxs[i], v)
             denom = xp.sqrt(v) / bias2_sqrt + eps
             params[i] -= step_size * ms[i] / denom
-        return params, {"t": t, "exp_avg": ms, "exp_avg_sq": vs, "max_exp_avg_sq": vmaxs}
+        return params, {"t": t, "lr": rate, "exp_avg": ms, "exp_avg_sq": vs, "max_exp_avg_sq": vmaxs}
 
     hyper = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
     return Optimizer(name, init, _pure(update), hyper, update)

@@ -1,0 +1,76 @@
+"""Checkpoints: the whole training state in one file, written atomically, and resuming from it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import InvalidArgumentError
+from .base import Callback
+
+__all__ = ["Checkpoint"]
+
+_ARCHITECTURE = ("sizes", "hidden", "output", "loss", "dtype")  # init and seed only matter before training
+
+
+class Checkpoint(Callback):
+    """Write a training checkpoint to ``path`` every ``every`` epochs and when the run ends or stops.
+
+    A checkpoint holds the model, the optimizer and its state, the epoch, the
+    random generator's state, the history, the batch settings and every
+    callback's ``state_dict()``. Each write goes to a temporary file that is
+    renamed over the old one, so the file on disk is always complete.
+
+    With ``resume=True`` a run whose file exists continues from it, up to
+    ``epochs`` in total, and ends with exactly the numbers of a run that was
+    never interrupted; the run must use the same architecture, optimizer,
+    batch settings and callbacks (anything else is refused, naming what
+    differs). Without the file, the run starts fresh.
+    """
+
+    def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool = False) -> None:
+        from ..io import check_writable
+
+        check_writable(path, "checkpoint")
+        self.path, self.every, self.resume = path, int(every), bool(resume)
+
+    def sync_at(self, epoch: int, run: Any) -> bool:
+        return (epoch + 1) % self.every == 0
+
+    def on_train_begin(self, run: Any) -> None:
+        if self.resume and os.path.exists(self.path):
+            from ..io import load_checkpoint
+
+            saved = load_checkpoint(self.path)
+            self._check_compatible(saved, run)
+            run.load_state_dict(saved["train"], saved["params"], saved["opt_state"], f"checkpoint {self.path}")
+
+    def on_sync(self, run: Any) -> None:
+        if run.epoch % self.every == 0 or run.epoch == run.epochs or run.stop_training:
+            from ..io import save_checkpoint
+
+            save_checkpoint(self.path, run.model, run.params, run.optimizer, run.opt_state, run.state_dict())
+
+    def _check_compatible(self, saved: dict, run: Any) -> None:
+        path, config = self.path, run.model.config()
+        if any(saved["config"][k] != config[k] for k in _ARCHITECTURE):
+            raise InvalidArgumentError(
+                f"checkpoint {path} holds a different model ({saved['config']['sizes']}, "
+                f"{saved['config']['dtype']}); resume with the same architecture and dtype, or start fresh"
+            )
+        hyper = {k: list(v) if isinstance(v, tuple) else v for k, v in run.optimizer.hyperparams.items()}
+        if saved["optimizer"] != {"name": run.optimizer.name, "hyperparams": hyper}:
+            raise InvalidArgumentError(
+                f"checkpoint {path} was written with optimizer {saved['optimizer']}; resume with the same "
+                "optimizer and hyperparameters, or start fresh"
+            )
+        state = saved["train"]
+        for key, value in run.settings.items():
+            if state.get(key) != (list(value) if isinstance(value, tuple) else value):
+                raise InvalidArgumentError(
+                    f"checkpoint {path} was written with {key}={state.get(key)!r}, this run has "
+                    f"{key}={value!r}; resume with the same settings, or start fresh"
+                )
+        if set(saved["opt_state"]) - {"lr"} != set(run.opt_state) - {"lr"}:
+            raise InvalidArgumentError(f"checkpoint {path}: its optimizer state does not match optimizer "
+                                       f"{run.optimizer.name!r}; resume with the same optimizer, or start fresh")

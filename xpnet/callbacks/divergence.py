@@ -1,0 +1,47 @@
+"""The divergence guard: a run whose loss or weights stop being finite ends with the last finite weights."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from ..backend import host_copies
+from ..errors import TrainingDivergedError
+from .base import Callback
+
+__all__ = ["DivergenceGuard"]
+
+
+class DivergenceGuard(Callback):
+    """Raise :class:`xpnet.TrainingDivergedError` when a metric becomes NaN or infinite, or the weights do.
+
+    :func:`xpnet.train` always runs it first. At each host sync it checks every
+    epoch's metrics and, for the newest epoch, the weights themselves (an update
+    can overflow after the loss of its batch was computed), and keeps a host copy
+    of the weights that passed. On divergence the run's weights go back to that
+    copy before the error propagates, so the model never holds NaN or infinity.
+    The copy lives in host memory: it takes no device memory.
+    """
+
+    def on_train_begin(self, run: Any) -> None:
+        self.snapshot, self.good_epochs = host_copies(run.params), run.epoch
+
+    def on_epoch_end(self, run: Any, epoch: int, logs: Mapping[str, float]) -> None:
+        bad = next((name for name, value in logs.items() if not math.isfinite(value)), None)
+        if bad is not None:
+            self._fail(run, f"the {bad} became {logs[bad]} in epoch {epoch + 1}")
+        if epoch == run.epoch - 1:  # the newest epoch: run.params are its weights
+            copies = host_copies(run.params)
+            if not math.isfinite(sum(float(c.sum(dtype="float64")) for c in copies)):
+                self._fail(run, f"the weights overflowed in the last step of epoch {epoch + 1} "
+                                "(its loss, computed before that step, was still finite)")
+            self.snapshot, self.good_epochs = copies, run.epoch
+
+    def _fail(self, run: Any, what: str) -> None:
+        run.params = [run.backend.asarray(a, run.model.dtype) for a in self.snapshot]
+        kept = (f"weights it had after epoch {self.good_epochs}, the last check with finite metrics and weights"
+                if self.good_epochs else "weights it started with")
+        raise TrainingDivergedError(
+            f"{what}; the model keeps the {kept}; lower the learning rate (lr), standardize X, "
+            "or use optimizer='adam'"
+        )
