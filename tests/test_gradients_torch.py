@@ -71,13 +71,14 @@ def _targets(kind: str, n: int, n_out: int, rng):
 
 
 def _torch_loss(loss: str, Z, A, T, n: int):
-    """Mean over rows of the per-row loss summed over units, with torch's own functions."""
+    """The loss with torch's own functions: the cross-entropies are means over rows of per-row
+    sums over units, mse a mean over rows and units (torch's default)."""
     if loss == "binary_cross_entropy":
         return F.binary_cross_entropy_with_logits(Z, T, reduction="sum") / n
     if loss == "cross_entropy":  # class indices or class probabilities
         return F.cross_entropy(Z, T, reduction="sum") / n
-    if loss == "mse":
-        return F.mse_loss(A, T, reduction="sum") / (2 * n)
+    if loss == "mse":  # half of torch's MSELoss, the mean over rows and outputs
+        return F.mse_loss(A, T) / 2
     raise AssertionError(loss)
 
 

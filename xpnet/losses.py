@@ -1,9 +1,12 @@
 """Loss functions, written once against the array API.
 
-Every loss is the mean over the rows (samples) of a per-row loss summed over
-the output units. A loss sees the output layer's pre-activation ``z``, its
-activation ``a`` and the target matrix ``t`` (same shape as ``a``; integer
-labels are turned into one-hot rows before they get here) and gives
+The cross-entropies are the mean over the rows (samples) of a per-row loss
+summed over the output units; ``mse`` is a mean over rows and output units
+alike, as PyTorch's ``MSELoss`` and scikit-learn's squared error are, so its
+size does not grow with the number of outputs. A loss sees the output layer's
+pre-activation ``z``, its activation ``a`` and the target matrix ``t`` (same
+shape as ``a``; integer labels are turned into one-hot rows before they get
+here) and gives
 
 * ``value(z, a, t)``: the mean loss, a 0-D array (it stays on the device),
 * ``grad(z, a, t)``: ``dL/da``, for the general chain rule.
@@ -20,10 +23,13 @@ softmax               cross_entropy         logits, through log-sum-exp
 identity              mse                   ``a``
 ====================  ====================  ===============================
 
-``mse`` is half the squared error, ``sum((a - t)**2) / (2 n)``, the classic
-convention (and scikit-learn's) that makes its gradient ``(a - t) / n``. It
-pairs with any output activation through the chain rule (sigmoid + squared
-error is the classic XOR program). The cross-entropies need their own output.
+``mse`` is half the mean squared error, ``sum((a - t)**2) / (2 n k)`` for
+``n`` rows of ``k`` outputs (half of PyTorch's ``MSELoss``): the classic
+convention (and scikit-learn's) that makes its gradient ``(a - t) / (n k)``.
+With one output that is ``sum((a - t)**2) / (2 n)``, the classic XOR
+numbers. It pairs with any output activation through the chain rule (sigmoid
++ squared error is the classic XOR program). The cross-entropies need their
+own output.
 """
 
 from __future__ import annotations
@@ -54,10 +60,18 @@ class Loss(NamedTuple):
     matched_output: str
     #: Output activations this loss is defined for (None: any).
     outputs: tuple[str, ...] | None
+    #: True for a mean over output units as well as rows (divisor ``n k``), False
+    #: for a per-row sum over units averaged over rows (divisor ``n``).
+    mean_over_units: bool = False
 
 
 def _n_rows(a) -> int:
     return a.shape[0]
+
+
+def _n_entries(a) -> int:
+    """Rows times output units: the divisor of the losses that are means over both."""
+    return a.shape[0] * a.shape[1]
 
 
 # -- binary cross-entropy (sigmoid outputs) ----------------------------------
@@ -91,14 +105,14 @@ def _ce_grad(z, a, t):
 
 # -- squared error -------------------------------------------------------------
 def mse(z, a, t):
-    """Half the mean (over rows) squared error, ``sum((a - t)**2) / (2 n)``."""
+    """Half the mean (over rows and outputs) squared error, ``sum((a - t)**2) / (2 n k)``."""
     xp = array_namespace(a)
     d = a - t
-    return xp.sum(d * d) / (2 * _n_rows(a))
+    return xp.sum(d * d) / (2 * _n_entries(a))
 
 
 def _mse_grad(z, a, t):
-    return (a - t) / _n_rows(a)
+    return (a - t) / _n_entries(a)
 
 
 LOSSES: dict[str, Loss] = {
@@ -106,7 +120,7 @@ LOSSES: dict[str, Loss] = {
     for loss in (
         Loss("binary_cross_entropy", binary_cross_entropy, _bce_grad, "sigmoid", ("sigmoid",)),
         Loss("cross_entropy", cross_entropy, _ce_grad, "softmax", ("softmax",)),
-        Loss("mse", mse, _mse_grad, "identity", None),
+        Loss("mse", mse, _mse_grad, "identity", None, mean_over_units=True),
     )
 }
 _ALIASES = {

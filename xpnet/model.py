@@ -57,8 +57,8 @@ def forward(params: Sequence[tuple[Any, Any]], X: Any, activations: Sequence[Act
 
 def output_delta(layer: Layer, T: Any, output: Activation, loss: Loss) -> Any:
     """``dL/dZ`` of the output layer for targets ``T``."""
-    if loss.matched_output == output.name:
-        return (layer.A - T) / T.shape[0]
+    if loss.matched_output == output.name:  # mse is a mean over the k outputs too: / (n k)
+        return (layer.A - T) / (T.shape[0] * (T.shape[1] if loss.mean_over_units else 1))
     return output.backward(loss.grad(layer.Z, layer.A, T), layer.Z, layer.A)
 
 
