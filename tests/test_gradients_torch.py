@@ -23,7 +23,8 @@ F = torch.nn.functional
 RTOL, ATOL = 1e-9, 1e-12
 N = 7  # rows per batch
 
-HIDDEN = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"]
+HIDDEN = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax",
+          "gelu", "gelu_tanh", "elu", "selu", "silu", "softplus"]
 
 TORCH_ACT = {
     "identity": lambda z: z,
@@ -32,6 +33,13 @@ TORCH_ACT = {
     "relu": torch.relu,
     "leaky_relu": lambda z: F.leaky_relu(z, negative_slope=0.01),
     "softmax": lambda z: torch.softmax(z, dim=-1),
+    "gelu": F.gelu,
+    "gelu_tanh": lambda z: F.gelu(z, approximate="tanh"),
+    "elu": F.elu,
+    "selu": F.selu,
+    "silu": F.silu,
+    # xpnet's softplus is exact; torch returns z above its threshold 20 (1e-10 relative off)
+    "softplus": lambda z: F.softplus(z, threshold=40.0),
 }
 
 
@@ -98,6 +106,7 @@ PAIRINGS = [
     ("softmax", "mse", 3, "soft_probs"),
     ("relu", "mse", 2, "regression"),
     ("leaky_relu", "mse", 2, "regression"),
+    ("gelu", "mse", 2, "regression"),
 ]
 
 
@@ -195,6 +204,7 @@ DEEP = [
     ([2, 5, 3, 1], ["tanh", "sigmoid"], "sigmoid", "mse", "unit_interval"),
     ([3, 4, 4, 4, 4, 2], ["softmax", "leaky_relu", "tanh", "sigmoid"], "tanh", "mse",
      "symmetric_unit"),
+    ([4, 6, 5, 4, 3], ["gelu", "selu", "silu"], "softmax", "cross_entropy", "class_labels"),
 ]
 
 
@@ -264,6 +274,7 @@ STEP_CASES = [
     ([3, 5, 4, 2], ["sigmoid", "identity"], "identity", "mse", "regression", 2),
     ([2, 5, 4, 1], ["tanh", "relu"], "sigmoid", "mse", "unit_interval", 2),
     ([2, 5, 4, 1], ["tanh", "relu"], "sigmoid", "mse", "unit_interval", 0),
+    ([3, 5, 4, 3], ["silu", "softplus"], "softmax", "cross_entropy", "class_labels", 2),
 ]
 
 
