@@ -1,5 +1,5 @@
-"""The building blocks added for the ecosystem: GELU (exact and tanh), ELU, SELU, SiLU, softplus
-and erf/erfc.
+"""The building blocks added for the ecosystem: GELU (exact and tanh), ELU, SELU, SiLU, softplus,
+erf/erfc, and the Huber and absolute-error losses.
 
 Each is checked on every backend against PyTorch (float64 values and autograd
 gradients), against independent SciPy formulas through central finite
@@ -235,6 +235,99 @@ def test_erfc_coefficients_are_reproducible_from_mpmath():
     mp.mp.dps = 40
     assert A._ERFC_K == 4.0
     np.testing.assert_allclose(A._ERFC_CHEB, erfc_chebyshev_coefficients(mp), rtol=1e-15, atol=1e-30)
+
+
+# -- losses ---------------------------------------------------------------------------------
+def _torch_loss(name, a, t):
+    torch = _torch()
+    F = torch.nn.functional
+    return {"mse": lambda: F.mse_loss(a, t) / 2, "huber": lambda: F.huber_loss(a, t, delta=1.0),
+            "absolute_error": lambda: F.l1_loss(a, t)}[name]()
+
+
+@pytest.mark.parametrize("units", [1, 3])
+@pytest.mark.parametrize("name", ["mse", "huber", "absolute_error"])
+def test_regression_losses_and_gradients_match_torch(backend, rng, name, units):
+    """mse is half of torch's MSELoss; huber is HuberLoss(delta=1); absolute_error is L1Loss."""
+    torch = _torch()
+    a = rng.standard_normal((9, units)) * 2
+    t = rng.standard_normal((9, units)) * 2
+    loss = L.get_loss(name, "identity")
+    at = torch.tensor(a, requires_grad=True)
+    want = _torch_loss(name, at, torch.tensor(t))
+    want.backward()
+    ad, td = backend.asarray(a), backend.asarray(t)
+    assert float(loss.value(None, ad, td)) == pytest.approx(want.item(), rel=1e-13)
+    np.testing.assert_allclose(xpnet.to_numpy(loss.grad(None, ad, td)), at.grad.numpy(), rtol=1e-13, atol=1e-16)
+    assert loss.mean_over_units
+
+
+@pytest.mark.parametrize("name", ["huber", "absolute_error"])
+def test_new_loss_gradients_are_central_differences(backend, rng, name):
+    a = rng.standard_normal((5, 3)) * 2
+    t = rng.standard_normal((5, 3))
+    loss = L.get_loss(name, "identity")
+
+    def value(av):  # written out independently
+        d = np.abs(av - t)
+        per = np.where(d <= 1, 0.5 * d**2, d - 0.5) if name == "huber" else d
+        return per.sum() / av.size
+
+    eps = 1e-6
+    want = np.zeros_like(a)
+    for idx in np.ndindex(*a.shape):
+        ap, am = a.copy(), a.copy()
+        ap[idx] += eps
+        am[idx] -= eps
+        want[idx] = (value(ap) - value(am)) / (2 * eps)
+    assert float(loss.value(None, backend.asarray(a), backend.asarray(t))) == pytest.approx(value(a), rel=1e-13)
+    np.testing.assert_allclose(xpnet.to_numpy(loss.grad(None, backend.asarray(a), backend.asarray(t))), want,
+                               rtol=1e-7, atol=1e-10)
+
+
+def test_huber_is_mse_for_small_errors_and_linear_beyond(backend, rng):
+    a = rng.uniform(-0.45, 0.45, (6, 2))
+    t = rng.uniform(-0.45, 0.45, (6, 2))
+    ad, td = backend.asarray(a), backend.asarray(t)
+    assert float(L.huber(None, ad, td)) == pytest.approx(float(L.mse(None, ad, td)), rel=1e-14)
+    far = backend.asarray(np.full((2, 2), 101.0))
+    near = backend.asarray(t[:2])
+    assert float(L.huber(None, far, near)) == pytest.approx(float(np.mean(np.abs(101.0 - t[:2]) - 0.5)), rel=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_regression_losses_finite_and_exact_at_extreme_errors(backend, dtype):
+    """Errors of +-1e4: exact values and gradients (clipped for huber, signs for absolute_error)."""
+    dt = backend.dtype(dtype)
+    a = backend.asarray(np.array([[1e4, -1e4], [0.0, 3.0]]), dt)
+    t = backend.asarray(np.array([[-0.0, 0.0], [0.0, 3.0]]), dt)
+    expect = {"mse": (1e8 + 1e8) / (2 * 4), "huber": (1e4 - 0.5) * 2 / 4, "absolute_error": 2e4 / 4}
+    grads = {"mse": [[1e4 / 4, -1e4 / 4], [0, 0]], "huber": [[0.25, -0.25], [0, 0]],
+             "absolute_error": [[0.25, -0.25], [0, 0]]}
+    for name, want in expect.items():
+        loss = L.get_loss(name, "identity")
+        assert float(loss.value(None, a, t)) == pytest.approx(want, rel=1e-7)
+        np.testing.assert_allclose(xpnet.to_numpy(loss.grad(None, a, t)), grads[name], rtol=1e-7)
+
+
+def test_new_losses_by_name_and_alias_and_in_the_error_message():
+    assert L.get_loss("huber", "identity").name == "huber"
+    assert L.get_loss("l1", "identity").name == "absolute_error"
+    assert L.get_loss("MAE", "tanh").name == "absolute_error"
+    assert L.get_loss(None, "identity").name == "mse"  # huber and L1 are never picked for you
+    with pytest.raises(xpnet.InvalidArgumentError, match="mse, huber, absolute_error"):
+        L.get_loss("hinge", "identity")
+
+
+def test_multi_output_mse_training_loss_does_not_scale_with_outputs(backend, rng):
+    """The same error on 3 outputs as on 1 gives the same loss (it tripled before)."""
+    X = rng.standard_normal((20, 2))
+    y1 = rng.standard_normal(20)
+    one = xpnet.MLP([2, 1], output="identity", dtype="float64", backend=backend)
+    three = xpnet.MLP([2, 3], output="identity", dtype="float64", backend=backend)
+    W, b = one.params[0]
+    three.set_params([(np.repeat(xpnet.to_numpy(W), 3, axis=1), np.repeat(xpnet.to_numpy(b), 3))])
+    assert three.loss(X, np.repeat(y1[:, None], 3, axis=1)) == pytest.approx(one.loss(X, y1), rel=1e-13)
 
 
 def test_new_names_are_listed_in_errors():
