@@ -1,5 +1,5 @@
 """The building blocks added for the ecosystem: GELU (exact and tanh), ELU, SELU, SiLU, softplus,
-erf/erfc, and the Huber and absolute-error losses.
+erf/erfc, the Huber and absolute-error losses, and the "torch" initializer.
 
 Each is checked on every backend against PyTorch (float64 values and autograd
 gradients), against independent SciPy formulas through central finite
@@ -330,6 +330,32 @@ def test_multi_output_mse_training_loss_does_not_scale_with_outputs(backend, rng
     assert three.loss(X, np.repeat(y1[:, None], 3, axis=1)) == pytest.approx(one.loss(X, y1), rel=1e-13)
 
 
+# -- the "torch" initializer -------------------------------------------------------------------
+def test_torch_init_is_nn_linear_in_distribution(backend):
+    """W and b uniform in +-1/sqrt(n_in), as nn.Linear: KS tests against the uniform law and
+    against nn.Linear's own draws (fixed seeds, so the test is deterministic)."""
+    torch = _torch()
+    stats = pytest.importorskip("scipy.stats")
+    n_in, n_out = 300, 200
+    model = xpnet.MLP([n_in, n_out, 10], output="identity", init="torch", seed=3, dtype="float64", backend=backend)
+    (W, b), (W2, b2) = [(xpnet.to_numpy(w), xpnet.to_numpy(v)) for w, v in model.params]
+    bound = 1 / math.sqrt(n_in)
+    assert W.shape == (n_in, n_out) and np.abs(W).max() <= bound and np.abs(b).max() <= bound
+    assert np.abs(W2).max() <= 1 / math.sqrt(n_out) and np.abs(b2).max() <= 1 / math.sqrt(n_out)
+    assert np.std(W) == pytest.approx(bound / math.sqrt(3), rel=0.01) and np.std(b) > 0.4 * bound
+    assert stats.kstest(W.ravel(), stats.uniform(-bound, 2 * bound).cdf).pvalue > 0.01
+    assert stats.kstest(b, stats.uniform(-bound, 2 * bound).cdf).pvalue > 0.01
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(n_in, n_out, dtype=torch.float64)
+    assert stats.ks_2samp(W.ravel(), linear.weight.detach().numpy().ravel()).pvalue > 0.01
+    assert stats.ks_2samp(b, linear.bias.detach().numpy()).pvalue > 0.01
+    again = xpnet.MLP([n_in, n_out, 10], output="identity", init="torch", seed=3, dtype="float64")
+    np.testing.assert_array_equal(xpnet.to_numpy(again.params[0][0]), W)  # same seed, same draws, any backend
+    assert xpnet.init.weight_std("torch", n_in, n_out) == pytest.approx(bound / math.sqrt(3))
+
+
 def test_new_names_are_listed_in_errors():
+    with pytest.raises(xpnet.InvalidArgumentError, match="normal, xavier, glorot, he, torch"):
+        xpnet.MLP([2, 1], init="orthogonal")
     with pytest.raises(xpnet.InvalidArgumentError, match="gelu, gelu_tanh, elu, selu, silu, softplus"):
         xpnet.MLP([2, 3, 1], hidden="mish")
