@@ -22,7 +22,8 @@ from xpnet.datasets import MissingDependencyError
 
 #: relative to the outputs' largest magnitude (float32: sums in another order round differently)
 TOL = {"float32": (2e-6, 2e-6), "float64": (1e-12, 1e-14)}
-EXTREME = [-1e4, -1e3, -100.0, -40.0, -20.0, -5.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 5.0, 20.0, 40.0, 100.0, 1e3, 1e4]
+EXTREME = [-1e4, -1e3, -100.0, -40.0, -20.0, -5.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 5.0, 20.0, 40.0, 100.0,
+           1e3, 1e4]
 
 
 def _ort():
@@ -90,7 +91,8 @@ def test_the_file(tmp_path):
     assert [d.dim_param or d.dim_value for d in x.type.tensor_type.shape.dim] == ["batch", 4]
     assert [d.dim_param or d.dim_value for d in y.type.tensor_type.shape.dim] == ["batch", 3]
     assert x.type.tensor_type.elem_type == y.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
-    assert [(o.domain, o.version) for o in proto.opset_import] == [("", E.DEFAULT_OPSET)] and E.DEFAULT_OPSET == 17
+    assert [(o.domain, o.version) for o in proto.opset_import] == [("", E.DEFAULT_OPSET)]
+    assert E.DEFAULT_OPSET == 17
     assert proto.ir_version == 8 and proto.producer_name == "xpnet"
     meta = {p.key: p.value for p in proto.metadata_props}
     assert json.loads(meta["xpnet_config"]) == model.config()
@@ -138,7 +140,8 @@ def test_bad_models_are_refused(tmp_path):
     custom = xpnet.MLP([2, 3, 1], hidden=Activation("tanh", tanh, lambda da, z, a: da))
     with pytest.raises(xpnet.InvalidArgumentError, match="custom function"):
         xpnet.export_onnx(custom, tmp_path / "m.onnx")
-    diverged = xpnet.MLP([2, 3, 1]).set_params([(np.full((2, 3), np.nan), np.zeros(3)), (np.zeros((3, 1)), np.zeros(1))])
+    nan = [(np.full((2, 3), np.nan), np.zeros(3)), (np.zeros((3, 1)), np.zeros(1))]
+    diverged = xpnet.MLP([2, 3, 1]).set_params(nan)
     with pytest.raises(xpnet.InvalidArgumentError, match="NaN or infinity"):
         xpnet.export_onnx(diverged, tmp_path / "m.onnx")
     assert not os.listdir(tmp_path)

@@ -22,7 +22,8 @@ def _host_forward(model, X):
 
 
 def _model(backend, sizes, output, seed=0, dtype="float64", hidden="tanh", scale=1.0):
-    model = xpnet.MLP(sizes, hidden=hidden, output=output, seed=seed, dtype=dtype, init="xavier", backend=backend)
+    model = xpnet.MLP(sizes, hidden=hidden, output=output, seed=seed, dtype=dtype, init="xavier",
+                      backend=backend)
     rng = np.random.default_rng(seed)
     return model.set_params([(xpnet.to_numpy(W) * scale, rng.standard_normal(tuple(b.shape)))
                              for W, b in model.params])
@@ -112,8 +113,8 @@ def test_score_r2_with_a_constant_target_column_follows_sklearn(backend, rng):
     pred = xpnet.to_numpy(model.predict(X))
     assert model.score(X, y) == pytest.approx(metrics.r2_score(y, pred), rel=1e-12)
     exact = model.set_params([(np.zeros((2, 4)), np.zeros(4)), (np.zeros((4, 2)), np.array([0.0, 3.0]))])
-    assert exact.score(X, np.full((10, 2), [0.0, 3.0])) == 1.0 == metrics.r2_score(np.full((10, 2), [0.0, 3.0]),
-                                                                                    np.full((10, 2), [0.0, 3.0]))
+    perfect = np.full((10, 2), [0.0, 3.0])
+    assert exact.score(X, perfect) == 1.0 == metrics.r2_score(perfect, perfect)
 
 
 def test_score_checks_its_input_first(backend):
@@ -153,7 +154,8 @@ def test_copy_is_independent_and_stays_on_the_device(backend, rng):
     before = [(xpnet.to_numpy(W).copy(), xpnet.to_numpy(b).copy()) for W, b in model.params]
     for (W, b), (W2, b2) in zip(model.params, twin.params):
         assert W2 is not W and b2 is not b
-        assert xpnet.backend.backend_of(W2) == model.backend and getattr(W2, "device", None) == getattr(W, "device", None)
+        assert xpnet.backend.backend_of(W2) == model.backend
+        assert getattr(W2, "device", None) == getattr(W, "device", None)
         np.testing.assert_array_equal(xpnet.to_numpy(W2), xpnet.to_numpy(W))
     X, y = rng.standard_normal((20, 3)), rng.integers(0, 2, 20)
     np.testing.assert_array_equal(xpnet.to_numpy(twin.forward(X)), xpnet.to_numpy(model.forward(X)))

@@ -93,7 +93,8 @@ def _import_onnx() -> Any:
         import onnx.numpy_helper
     except ImportError:
         raise MissingDependencyError(
-            'exporting to ONNX needs the onnx package: pip install "xpnet[onnx]" (or pip install "onnx>=1.15")'
+            'exporting to ONNX needs the onnx package: pip install "xpnet[onnx]" '
+            '(or pip install "onnx>=1.15")'
         ) from None
     return onnx
 
@@ -157,7 +158,8 @@ def _build_model(onnx: Any, model: MLP, opset: int) -> Any:
     from . import __version__
 
     dtype = np.dtype(dtype_name(model.dtype))
-    elem = {np.dtype(np.float32): onnx.TensorProto.FLOAT, np.dtype(np.float64): onnx.TensorProto.DOUBLE}[dtype]
+    elem = {np.dtype(np.float32): onnx.TensorProto.FLOAT,
+            np.dtype(np.float64): onnx.TensorProto.DOUBLE}[dtype]
     g = _Graph(onnx, dtype)
     A = "X"
     for l, ((W, b), act) in enumerate(zip(model.params, model.activations)):
@@ -173,8 +175,8 @@ def _build_model(onnx: Any, model: MLP, opset: int) -> Any:
         doc_string=repr(model),
     )
     opsets = [helper.make_opsetid("", opset)]
-    proto = helper.make_model(graph, opset_imports=opsets, producer_name="xpnet", producer_version=__version__,
-                              ir_version=helper.find_min_ir_version_for(opsets))
+    proto = helper.make_model(graph, opset_imports=opsets, ir_version=helper.find_min_ir_version_for(opsets),
+                              producer_name="xpnet", producer_version=__version__)
     helper.set_model_props(proto, {"xpnet_config": json.dumps(model.config())})
     return proto
 
@@ -207,7 +209,8 @@ def _erfcx(g: _Graph, a: str) -> str:
 def _gelu(g: _Graph, z: str) -> str:
     a = g.add("Abs", z)
     density = _exp_minus_half_square(g, a)
-    tail = g.add("Mul", g.add("Mul", g.const(0.5), density), _erfcx(g, g.add("Mul", a, g.const(math.sqrt(0.5)))))
+    ratio = _erfcx(g, g.add("Mul", a, g.const(math.sqrt(0.5))))
+    tail = g.add("Mul", g.add("Mul", g.const(0.5), density), ratio)  # Phi(-|z|) = erfc(|z| / sqrt 2) / 2
     cdf = g.add("Where", _negative(g, z), tail, g.add("Sub", g.const(1.0), tail))
     return g.add("Mul", z, cdf)
 
@@ -245,7 +248,8 @@ def _log1p_nonnegative(g: _Graph, v: str) -> str:
     """``log1p(v)`` for ``v >= 0`` as ``log(w) v / (w - 1)``, ``w = 1 + v``: exact also near 0."""
     w = g.add("Add", g.const(1.0), v)
     d = g.add("Sub", w, g.const(1.0))
-    return g.add("Where", g.add("Equal", d, g.const(0.0)), v, g.add("Mul", g.add("Log", w), g.add("Div", v, d)))
+    ratio = g.add("Mul", g.add("Log", w), g.add("Div", v, d))
+    return g.add("Where", g.add("Equal", d, g.const(0.0)), v, ratio)
 
 
 def _elu(g: _Graph, z: str) -> str:
@@ -253,7 +257,8 @@ def _elu(g: _Graph, z: str) -> str:
 
 
 def _selu(g: _Graph, z: str) -> str:
-    negative = g.add("Mul", g.const(acts._SELU_SCALE_ALPHA), _expm1_nonpositive(g, g.add("Min", z, g.const(0.0))))
+    expm1 = _expm1_nonpositive(g, g.add("Min", z, g.const(0.0)))
+    negative = g.add("Mul", g.const(acts._SELU_SCALE_ALPHA), expm1)
     return g.add("Add", g.add("Mul", g.const(acts.SELU_SCALE), g.add("Relu", z)), negative)
 
 
@@ -263,7 +268,8 @@ def _softplus(g: _Graph, z: str) -> str:
 
 def _gelu_tanh(g: _Graph, z: str) -> str:
     cube = g.add("Mul", g.add("Mul", z, z), z)
-    u = g.add("Mul", g.const(acts._GELU_TANH_C), g.add("Add", z, g.add("Mul", g.const(acts._GELU_TANH_CUBIC), cube)))
+    inner = g.add("Add", z, g.add("Mul", g.const(acts._GELU_TANH_CUBIC), cube))
+    u = g.add("Mul", g.const(acts._GELU_TANH_C), inner)
     return g.add("Mul", z, _sigmoid_tails(g, g.add("Mul", g.const(2.0), u)))
 
 

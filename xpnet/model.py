@@ -360,17 +360,18 @@ class MLP:
         """A table of the layers: sizes, activation, parameters and bytes, with the totals."""
         itemsize = self.backend.xp.finfo(self.dtype).bits // 8
         device = "" if self.backend.device is None else f" ({self.backend.device})"
-        lines = [f"MLP {' -> '.join(map(str, self.sizes))}, loss {self.loss_fn.name}, "
-                 f"{_dtype_name(self.dtype)} on {self.backend.name}{device}",
-                 f"{'layer':>5}  {'in -> out':<14}  {'activation':<12}  {'params':>12}  {'bytes':>14}"]
+        title = (f"MLP {' -> '.join(map(str, self.sizes))}, loss {self.loss_fn.name}, "
+                 f"{_dtype_name(self.dtype)} on {self.backend.name}{device}")
+        row = "{:>5}  {:<14}  {:<12}  {:>12}  {:>14}".format
+        lines = [title, row("layer", "in -> out", "activation", "params", "bytes")]
         for l, (n_in, n_out, act) in enumerate(zip(self.sizes[:-1], self.sizes[1:], self.activations)):
             n = n_in * n_out + n_out
-            lines.append(f"{l + 1:>5}  {f'{n_in} -> {n_out}':<14}  {act.name:<12}  {n:>12,}  {n * itemsize:>14,}")
-        lines.append(f"{'total':>5}  {'':<14}  {'':<12}  {self.n_params:>12,}  {self.n_params * itemsize:>14,}")
+            lines.append(row(l + 1, f"{n_in} -> {n_out}", act.name, f"{n:,}", f"{n * itemsize:,}"))
+        lines.append(row("total", "", "", f"{self.n_params:,}", f"{self.n_params * itemsize:,}"))
         return "\n".join(lines)
 
     def copy(self) -> "MLP":
-        """An independent copy: same architecture, backend, device and dtype; parameters copied on the device."""
+        """An independent copy: same architecture, backend, device and dtype; parameters copied there."""
         new = copy.copy(self)
         new.sizes, new.hidden = list(self.sizes), list(self.hidden)
         xp = self.backend.xp
