@@ -23,7 +23,8 @@ F = torch.nn.functional
 RTOL, ATOL = 1e-9, 1e-12
 N = 7  # rows per batch
 
-HIDDEN = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"]
+HIDDEN = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax",
+          "gelu", "gelu_tanh", "elu", "selu", "silu", "softplus"]
 
 TORCH_ACT = {
     "identity": lambda z: z,
@@ -32,6 +33,13 @@ TORCH_ACT = {
     "relu": torch.relu,
     "leaky_relu": lambda z: F.leaky_relu(z, negative_slope=0.01),
     "softmax": lambda z: torch.softmax(z, dim=-1),
+    "gelu": F.gelu,
+    "gelu_tanh": lambda z: F.gelu(z, approximate="tanh"),
+    "elu": F.elu,
+    "selu": F.selu,
+    "silu": F.silu,
+    # xpnet's softplus is exact; torch returns z above its threshold 20 (1e-10 relative off)
+    "softplus": lambda z: F.softplus(z, threshold=40.0),
 }
 
 
@@ -71,13 +79,18 @@ def _targets(kind: str, n: int, n_out: int, rng):
 
 
 def _torch_loss(loss: str, Z, A, T, n: int):
-    """Mean over rows of the per-row loss summed over units, with torch's own functions."""
+    """The loss with torch's own functions: the cross-entropies are means over rows of per-row
+    sums over units, the regression losses means over rows and units (torch's default)."""
     if loss == "binary_cross_entropy":
         return F.binary_cross_entropy_with_logits(Z, T, reduction="sum") / n
     if loss == "cross_entropy":  # class indices or class probabilities
         return F.cross_entropy(Z, T, reduction="sum") / n
-    if loss == "mse":
-        return F.mse_loss(A, T, reduction="sum") / (2 * n)
+    if loss == "mse":  # half of torch's MSELoss, the mean over rows and outputs
+        return F.mse_loss(A, T) / 2
+    if loss == "huber":
+        return F.huber_loss(A, T, delta=1.0)
+    if loss == "absolute_error":
+        return F.l1_loss(A, T)
     raise AssertionError(loss)
 
 
@@ -97,6 +110,14 @@ PAIRINGS = [
     ("softmax", "mse", 3, "soft_probs"),
     ("relu", "mse", 2, "regression"),
     ("leaky_relu", "mse", 2, "regression"),
+    ("identity", "huber", 1, "regression"),
+    ("identity", "huber", 3, "regression"),
+    ("identity", "absolute_error", 3, "regression"),
+    ("sigmoid", "huber", 2, "unit_interval"),
+    ("tanh", "absolute_error", 2, "symmetric_unit"),
+    ("gelu", "mse", 2, "regression"),
+    ("softplus", "huber", 2, "regression"),
+    ("selu", "absolute_error", 2, "regression"),
 ]
 
 
@@ -194,6 +215,8 @@ DEEP = [
     ([2, 5, 3, 1], ["tanh", "sigmoid"], "sigmoid", "mse", "unit_interval"),
     ([3, 4, 4, 4, 4, 2], ["softmax", "leaky_relu", "tanh", "sigmoid"], "tanh", "mse",
      "symmetric_unit"),
+    ([4, 6, 5, 4, 3], ["gelu", "selu", "silu"], "softmax", "cross_entropy", "class_labels"),
+    ([3, 6, 5, 4, 2], ["elu", "gelu_tanh", "softplus"], "identity", "huber", "regression"),
 ]
 
 
@@ -263,6 +286,8 @@ STEP_CASES = [
     ([3, 5, 4, 2], ["sigmoid", "identity"], "identity", "mse", "regression", 2),
     ([2, 5, 4, 1], ["tanh", "relu"], "sigmoid", "mse", "unit_interval", 2),
     ([2, 5, 4, 1], ["tanh", "relu"], "sigmoid", "mse", "unit_interval", 0),
+    ([3, 5, 4, 2], ["gelu", "elu"], "identity", "absolute_error", "regression", 2),
+    ([3, 5, 4, 3], ["silu", "softplus"], "softmax", "cross_entropy", "class_labels", 2),
 ]
 
 

@@ -144,10 +144,14 @@ def test_cross_entropies_finite_and_accurate_at_extreme_logits(backend, dtype):
 
 
 def test_mse_is_half_squared_error(backend, rng):
+    """Half the mean over rows *and* outputs (5 rows x 2 outputs: divide by 2 * 10), so the
+    number does not grow with the number of outputs (it summed over them before)."""
     a = rng.standard_normal((5, 2))
     t = rng.standard_normal((5, 2))
     got = float(L.mse(None, backend.asarray(a), backend.asarray(t)))
-    assert got == pytest.approx(((a - t) ** 2).sum() / 10, rel=1e-12)
+    assert got == pytest.approx(((a - t) ** 2).sum() / 20, rel=1e-12)
+    one = float(L.mse(None, backend.asarray(a[:, :1]), backend.asarray(t[:, :1])))
+    assert one == pytest.approx(((a[:, 0] - t[:, 0]) ** 2).sum() / 10, rel=1e-12)  # one output: as before
 
 
 @pytest.mark.parametrize("name, output", [("binary_cross_entropy", "sigmoid"), ("cross_entropy", "softmax"),
@@ -167,7 +171,7 @@ def test_loss_grad_is_dL_da(backend, rng, name, output):
             return np.sum(-t * np.log(av) - (1 - t) * np.log(1 - av)) / n
         if name == "cross_entropy":
             return np.sum(-t * np.log(av)) / n
-        return np.sum((av - t) ** 2) / (2 * n)
+        return np.sum((av - t) ** 2) / (2 * av.size)  # mse: a mean over rows and outputs
 
     eps = 1e-7
     want = np.zeros_like(a)
@@ -221,8 +225,8 @@ def test_output_gradients_finite_and_accurate_at_extreme_logits(backend, dtype, 
     dz = xpnet.to_numpy(output_delta(Layer(None, zd, a), backend.asarray(t, backend.dtype(dtype)), act, lf))
     assert np.all(np.isfinite(dz))
     p = reference_activation(output, z)
-    if loss == "mse":  # chain rule: (a - t) * a (1 - a) / n, which vanishes where the sigmoid saturates
-        want = (p - t) * p * (1 - p) / len(z)
+    if loss == "mse":  # chain rule: (a - t) * a (1 - a) / (n k), which vanishes where the sigmoid saturates
+        want = (p - t) * p * (1 - p) / z.size
     else:
         want = (p - t) / len(z)
     np.testing.assert_allclose(dz, want, rtol=1e-6, atol=1e-7)

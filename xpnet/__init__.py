@@ -21,6 +21,7 @@ from .errors import (
     InvalidTypeError,
     XpnetError,
 )
+from .export import export_onnx
 from .gradcheck import gradcheck
 from .io import InvalidFileError, load, save
 from .model import MLP
@@ -36,6 +37,7 @@ __all__ = [
     "train",
     "train_step",
     "gradcheck",
+    "export_onnx",
     "save",
     "load",
     "InvalidFileError",

@@ -68,8 +68,8 @@ def forward(params: Sequence[tuple[Any, Any]], X: Any, activations: Sequence[Act
 
 def output_delta(layer: Layer, T: Any, output: Activation, loss: Loss) -> Any:
     """``dL/dZ`` of the output layer for targets ``T``."""
-    if loss.matched_output == output.name:
-        return (layer.A - T) / T.shape[0]
+    if loss.matched_output == output.name:  # mse is a mean over the k outputs too: / (n k)
+        return (layer.A - T) / (T.shape[0] * (T.shape[1] if loss.mean_over_units else 1))
     return output.backward(loss.grad(layer.Z, layer.A, T), layer.Z, layer.A)
 
 
@@ -330,3 +330,81 @@ class MLP:
         value = self.loss_fn.value(layers[-1].Z, layers[-1].A, T)
         dZ = output_delta(layers[-1], T, self.output, self.loss_fn)
         return float(value), backward(self._params, layers, dZ, self.activations)
+
+    # -- conveniences ------------------------------------------------------------
+    def predict_proba(self, X: Any) -> Any:
+        """Class probabilities for ``X``, on the backend (as scikit-learn's ``predict_proba``).
+
+        ``(n, 2)`` columns ``[1 - p, p]`` for one sigmoid unit (``1 - p`` is
+        computed as ``sigmoid(-z)``, exact also where ``p`` rounds to 1); the
+        ``(n, k)`` unit probabilities for several sigmoid units; the softmax rows.
+
+        Raises
+        ------
+        InvalidArgumentError
+            For a regression output (anything but sigmoid or softmax).
+        """
+        if self.output.name not in ("sigmoid", "softmax"):
+            raise InvalidArgumentError(
+                f"predict_proba needs a classifier (output 'sigmoid' or 'softmax'); this model's output "
+                f"is {self.output.name!r}, a regression: use forward(X) or predict(X) for its values"
+            )
+        top = forward(self._params, self._X(X), self.activations)[-1]
+        if self.output.name == "sigmoid" and top.A.shape[1] == 1:
+            return self.backend.xp.concat([self.output.forward(-top.Z), top.A], axis=1)
+        return top.A
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy for a classifier, R² for regression, as scikit-learn defines them (a Python float).
+
+        Classifiers (sigmoid or softmax output): the fraction of rows predicted
+        right (all units right, for several sigmoid units: subset accuracy).
+        Regression: the coefficient of determination ``1 - SS_res / SS_tot`` of
+        each output, averaged over the outputs (an output whose targets are
+        constant scores 1 if predicted exactly, else 0).
+        """
+        Xd = self._X(X)
+        T = self._T(y, Xd.shape[0])  # every check before any computation
+        A = forward(self._params, Xd, self.activations)[-1].A
+        if self.output.name in ("sigmoid", "softmax"):
+            return self._accuracy(A, T)
+        return self._r2(A, T)
+
+    def _accuracy(self, A: Any, T: Any) -> float:
+        xp = self.backend.xp
+        if self.output.name == "softmax":
+            hits = xp.argmax(A, axis=1) == xp.argmax(T, axis=1)
+        else:  # sigmoid units: labels by the 0.5 threshold, as predict()
+            hits = xp.all((A > 0.5) == (T > 0.5), axis=1)
+        return int(xp.sum(xp.astype(hits, xp.int64))) / hits.shape[0]  # an exact fraction, as scikit-learn's
+
+    def _r2(self, A: Any, T: Any) -> float:
+        xp = self.backend.xp
+        residual = xp.sum((T - A) ** 2, axis=0)
+        total = xp.sum((T - xp.mean(T, axis=0)) ** 2, axis=0)
+        constant = total == 0
+        per_output = xp.where(constant, xp.astype(residual == 0, self.dtype),
+                              1.0 - residual / xp.where(constant, 1.0, total))
+        return float(xp.mean(per_output))
+
+    def summary(self) -> str:
+        """A table of the layers: sizes, activation, parameters and bytes, with the totals."""
+        itemsize = self.backend.xp.finfo(self.dtype).bits // 8
+        device = "" if self.backend.device is None else f" ({self.backend.device})"
+        title = (f"MLP {' -> '.join(map(str, self.sizes))}, loss {self.loss_fn.name}, "
+                 f"{_dtype_name(self.dtype)} on {self.backend.name}{device}")
+        row = "{:>5}  {:<14}  {:<12}  {:>12}  {:>14}".format
+        lines = [title, row("layer", "in -> out", "activation", "params", "bytes")]
+        for l, (n_in, n_out, act) in enumerate(zip(self.sizes[:-1], self.sizes[1:], self.activations)):
+            n = n_in * n_out + n_out
+            lines.append(row(l + 1, f"{n_in} -> {n_out}", act.name, f"{n:,}", f"{n * itemsize:,}"))
+        lines.append(row("total", "", "", f"{self.n_params:,}", f"{self.n_params * itemsize:,}"))
+        return "\n".join(lines)
+
+    def copy(self) -> "MLP":
+        """An independent copy: same architecture, backend, device and dtype; parameters copied there."""
+        new = copy.copy(self)
+        new.sizes, new.hidden = list(self.sizes), list(self.hidden)
+        xp = self.backend.xp
+        new._params = [(xp.asarray(W, copy=True), xp.asarray(b, copy=True)) for W, b in self._params]
+        return new
