@@ -497,7 +497,7 @@ CASES = [
           "iterable) that is no XpnetError and does not name hidden"),
     C("MLP hidden=None", mlp([3, 4, 1], hidden=None), ITE, "hidden", "None",
       found="MLP._configure (model.py:147): list(None) raises a bare TypeError ('NoneType' object is not iterable)"),
-    C("MLP output='gelu'", mlp([3, 4, 1], output="gelu"), IAE, "output activation", "'gelu'", VALID_ACTS),
+    C("MLP output='mish'", mlp([3, 4, 1], output="mish"), IAE, "output activation", "'mish'", VALID_ACTS),
     C("MLP output=None", mlp([3, 4, 1], output=None), ITE, "output activation", "NoneType"),
     C("MLP loss='hinge'", mlp([3, 4, 1], loss="hinge"), IAE, "loss", "'hinge'", VALID_LOSSES),
     C("MLP loss=3", mlp([3, 4, 1], loss=3), ITE, "loss", "int"),

@@ -171,7 +171,7 @@ def test_loss_is_a_python_float(backend, rng):
     (dict(sizes=[2, 0, 1]), r"sizes\[1\] must be a positive int"),
     (dict(sizes=[2, 3.5, 1]), r"sizes\[1\] must be an int"),
     (dict(sizes=[2, 3, 1], hidden="swish"), "unknown hidden activation 'swish'"),
-    (dict(sizes=[2, 3, 1], output="gelu"), "unknown output activation"),
+    (dict(sizes=[2, 3, 1], output="mish"), "unknown output activation"),
     (dict(sizes=[2, 3, 3, 1], hidden=["relu"]), "one per hidden layer"),
     (dict(sizes=[2, 3, 1], loss="cross_entropy"), "needs output activation 'softmax'"),
     (dict(sizes=[2, 3, 1], dtype="int32"), "floating"),
