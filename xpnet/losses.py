@@ -9,8 +9,14 @@ output layer's pre-activation ``z``, its activation ``a`` and the target
 matrix ``t`` (same shape as ``a``; integer labels are turned into one-hot rows
 before they get here) and gives
 
-* ``value(z, a, t)``: the mean loss, a 0-D array (it stays on the device),
-* ``grad(z, a, t)``: ``dL/da``, for the general chain rule.
+* ``value(z, a, t, w=None)``: the mean loss, a 0-D array (it stays on the device),
+* ``grad(z, a, t, w=None)``: ``dL/da``, for the general chain rule.
+
+``w`` (optional) is a column ``(n, 1)`` of row weights that sum to 1 (each
+row's sample weight over the batch's total): the loss is then the weighted
+mean over rows, ``sum(w_i * loss_i)``, and its gradient is scaled to match,
+as PyTorch's weighted losses and scikit-learn's ``sample_weight`` do. Without
+``w`` every row weighs ``1 / n``.
 
 Output activation and loss come in matched pairs whose gradient with respect
 to ``z`` collapses to ``(a - t) / n``; the model uses that shortcut, which is
@@ -80,17 +86,26 @@ class Loss(NamedTuple):
     mean_over_units: bool = False
 
 
-def _n_rows(a) -> int:
-    return a.shape[0]
+def _mean(xp, per_entry, w, over_units: bool):
+    """The mean over rows (weighted by the normalized column ``w`` when given) of ``per_entry`` summed
+    over the output units, or averaged over them when ``over_units``."""
+    units = per_entry.shape[1] if over_units else 1
+    if w is None:
+        return xp.sum(per_entry) / (per_entry.shape[0] * units)
+    total = xp.sum(per_entry * w)
+    return total / units if over_units else total
 
 
-def _n_entries(a) -> int:
-    """Rows times output units: the divisor of the losses that are means over both."""
-    return a.shape[0] * a.shape[1]
+def _per_row(g, w, over_units: bool):
+    """``g`` (a gradient of the per-entry losses) divided as :func:`_mean` divides: ``dL/da`` of the mean."""
+    units = g.shape[1] if over_units else 1
+    if w is None:
+        return g / (g.shape[0] * units)
+    return g * w / units if over_units else g * w
 
 
 # -- binary cross-entropy (sigmoid outputs) ----------------------------------
-def binary_cross_entropy(z, a, t):
+def binary_cross_entropy(z, a, t, w=None):
     """Mean binary cross-entropy of sigmoid outputs, computed from the logits ``z``.
 
     Uses ``max(z, 0) - z t + log1p(exp(-|z|))``, which equals
@@ -98,40 +113,44 @@ def binary_cross_entropy(z, a, t):
     """
     xp = array_namespace(z)
     per_unit = xp.maximum(z, 0.0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))
-    return xp.sum(per_unit) / _n_rows(z)
+    return _mean(xp, per_unit, w, False)
 
 
-def _bce_grad(z, a, t):
-    return (a - t) / (a * (1.0 - a) * _n_rows(a))
+def _bce_grad(z, a, t, w=None):
+    if w is None:
+        return (a - t) / (a * (1.0 - a) * a.shape[0])
+    return _per_row((a - t) / (a * (1.0 - a)), w, False)
 
 
 # -- softmax cross-entropy ---------------------------------------------------
-def cross_entropy(z, a, t):
+def cross_entropy(z, a, t, w=None):
     """Mean softmax cross-entropy ``-sum(t * log_softmax(z))``, via log-sum-exp of ``z``."""
     xp = array_namespace(z)
     shifted = z - xp.max(z, axis=-1, keepdims=True)
     log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
-    return -xp.sum(t * log_probs) / _n_rows(z)
+    return -_mean(xp, t * log_probs, w, False)
 
 
-def _ce_grad(z, a, t):
-    return -t / (a * _n_rows(a))
+def _ce_grad(z, a, t, w=None):
+    if w is None:
+        return -t / (a * a.shape[0])
+    return _per_row(-t / a, w, False)
 
 
 # -- squared error -------------------------------------------------------------
-def mse(z, a, t):
+def mse(z, a, t, w=None):
     """Half the mean (over rows and outputs) squared error, ``sum((a - t)**2) / (2 n k)``."""
     xp = array_namespace(a)
     d = a - t
-    return xp.sum(d * d) / (2 * _n_entries(a))
+    return _mean(xp, d * d, w, True) / 2
 
 
-def _mse_grad(z, a, t):
-    return (a - t) / _n_entries(a)
+def _mse_grad(z, a, t, w=None):
+    return _per_row(a - t, w, True)
 
 
 # -- huber ---------------------------------------------------------------------
-def huber(z, a, t):
+def huber(z, a, t, w=None):
     """Mean Huber loss with ``delta=1`` (PyTorch's ``HuberLoss``), over rows and outputs.
 
     Per entry ``m * (|d| - m / 2)`` with ``m = min(|d|, delta)``: ``d**2 / 2``
@@ -140,24 +159,24 @@ def huber(z, a, t):
     xp = array_namespace(a)
     d = xp.abs(a - t)
     m = xp.minimum(d, HUBER_DELTA)
-    return xp.sum(m * (d - 0.5 * m)) / _n_entries(a)
+    return _mean(xp, m * (d - 0.5 * m), w, True)
 
 
-def _huber_grad(z, a, t):
+def _huber_grad(z, a, t, w=None):
     xp = array_namespace(a)
-    return xp.maximum(xp.minimum(a - t, HUBER_DELTA), -HUBER_DELTA) / _n_entries(a)
+    return _per_row(xp.maximum(xp.minimum(a - t, HUBER_DELTA), -HUBER_DELTA), w, True)
 
 
 # -- absolute error --------------------------------------------------------------
-def absolute_error(z, a, t):
+def absolute_error(z, a, t, w=None):
     """Mean absolute error ``sum(|a - t|) / (n k)`` (PyTorch's ``L1Loss``)."""
     xp = array_namespace(a)
-    return xp.sum(xp.abs(a - t)) / _n_entries(a)
+    return _mean(xp, xp.abs(a - t), w, True)
 
 
-def _absolute_error_grad(z, a, t):
+def _absolute_error_grad(z, a, t, w=None):
     # sign(0) = 0, PyTorch's subgradient at the kink
-    return array_namespace(a).sign(a - t) / _n_entries(a)
+    return _per_row(array_namespace(a).sign(a - t), w, True)
 
 
 LOSSES: dict[str, Loss] = {

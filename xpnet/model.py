@@ -66,11 +66,13 @@ def forward(params: Sequence[tuple[Any, Any]], X: Any, activations: Sequence[Act
     return layers
 
 
-def output_delta(layer: Layer, T: Any, output: Activation, loss: Loss) -> Any:
-    """``dL/dZ`` of the output layer for targets ``T``."""
-    if loss.matched_output == output.name:  # mse is a mean over the k outputs too: / (n k)
-        return (layer.A - T) / (T.shape[0] * (T.shape[1] if loss.mean_over_units else 1))
-    return output.backward(loss.grad(layer.Z, layer.A, T), layer.Z, layer.A)
+def output_delta(layer: Layer, T: Any, output: Activation, loss: Loss, w: Any = None) -> Any:
+    """``dL/dZ`` of the output layer for targets ``T`` (and normalized row weights ``w``, a column)."""
+    units = T.shape[1] if loss.mean_over_units else 1  # mse is a mean over the k outputs too: / (n k)
+    if loss.matched_output == output.name:
+        return (layer.A - T) / (T.shape[0] * units) if w is None else (layer.A - T) * w / units
+    dA = loss.grad(layer.Z, layer.A, T) if w is None else loss.grad(layer.Z, layer.A, T, w)
+    return output.backward(dA, layer.Z, layer.A)
 
 
 def backward(params: Sequence[tuple[Any, Any]], layers: Sequence[Layer], dZ: Any,
