@@ -62,7 +62,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidArgumentError, XpnetError
+from .errors import (
+    ChecksumError,
+    DataFormatError,
+    DataNotFoundError,
+    DownloadError,
+    InvalidArgumentError,
+    MissingDependencyError,
+)
 
 __all__ = [
     "NAMES",
@@ -640,31 +647,6 @@ def standardize(X, mean=None, std=None):
     std = np.where(constant, 1.0, std)
     Xs = np.ascontiguousarray((X - mean) / std)
     return Xs, mean.copy(), std
-
-
-# ---------------------------------------------------------------------------
-# Errors about data files and optional dependencies
-# ---------------------------------------------------------------------------
-
-
-class DataFormatError(XpnetError, ValueError):
-    """A data file's contents are not what its format requires (names the file and the place)."""
-
-
-class ChecksumError(DataFormatError):
-    """A downloaded (or cached) file does not have its published checksum."""
-
-
-class DataNotFoundError(XpnetError, FileNotFoundError):
-    """A data file is not where it was looked for (says where and what to do)."""
-
-
-class DownloadError(XpnetError, OSError):
-    """No mirror could deliver a file (lists what each one answered)."""
-
-
-class MissingDependencyError(XpnetError, ImportError):
-    """An optional dependency is not installed; the message says what to install."""
 
 
 def _require_file(path, what="data file"):

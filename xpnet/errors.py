@@ -3,7 +3,8 @@
 Every error xpnet raises for bad input or an unusable environment is one of
 these, so callers can catch them precisely. Each subclasses the built-in
 exception a Python user would expect (``ValueError``, ``TypeError``,
-``RuntimeError``), so ``except ValueError`` keeps working too.
+``RuntimeError``, ``FileNotFoundError``, ``ImportError``), so
+``except ValueError`` keeps working too.
 """
 
 __all__ = [
@@ -12,6 +13,11 @@ __all__ = [
     "InvalidTypeError",
     "BackendUnavailableError",
     "BackendMismatchError",
+    "DataFormatError",
+    "ChecksumError",
+    "DataNotFoundError",
+    "DownloadError",
+    "MissingDependencyError",
 ]
 
 
@@ -19,6 +25,7 @@ class XpnetError(Exception):
     """Base class of every exception raised on purpose by xpnet."""
 
 
+# -- arguments ------------------------------------------------------------------
 class InvalidArgumentError(XpnetError, ValueError):
     """An argument has the wrong value or shape (names it, says what was expected)."""
 
@@ -27,9 +34,31 @@ class InvalidTypeError(XpnetError, TypeError):
     """An argument has the wrong type (names it, says what was expected)."""
 
 
+# -- backends -------------------------------------------------------------------
 class BackendUnavailableError(XpnetError, RuntimeError):
     """A requested array backend or device is not usable here; says what to install."""
 
 
 class BackendMismatchError(XpnetError, ValueError):
     """Arrays of two different backends (or devices) were mixed in one call."""
+
+
+# -- data files, downloads and optional packages -----------------------------------
+class DataFormatError(XpnetError, ValueError):
+    """A data file's contents are not what its format requires (names the file and the place)."""
+
+
+class ChecksumError(DataFormatError):
+    """A downloaded (or cached) file does not have its published checksum."""
+
+
+class DataNotFoundError(XpnetError, FileNotFoundError):
+    """A data file is not where it was looked for (says where and what to do)."""
+
+
+class DownloadError(XpnetError, OSError):
+    """No mirror could deliver a file (lists what each one answered)."""
+
+
+class MissingDependencyError(XpnetError, ImportError):
+    """An optional dependency is not installed; the message says what to install."""

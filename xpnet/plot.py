@@ -1,7 +1,7 @@
 """Plots of training runs and decision boundaries (matplotlib, optional).
 
 matplotlib is not a dependency of xpnet: it is imported inside the functions,
-and a clear :class:`~xpnet.datasets.MissingDependencyError` (an
+and a clear :class:`~xpnet.errors.MissingDependencyError` (an
 ``ImportError``) says what to install when it is missing::
 
     pip install matplotlib
@@ -28,8 +28,7 @@ from typing import Any
 import numpy as np
 
 from .backend import to_numpy
-from .datasets import MissingDependencyError
-from .errors import InvalidArgumentError, InvalidTypeError
+from .errors import InvalidArgumentError, InvalidTypeError, MissingDependencyError
 
 __all__ = ["plot_history", "plot_decision_boundary", "decision_grid", "plot_summary"]
 

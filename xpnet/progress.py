@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, MissingDependencyError
 
 __all__ = ["Progress"]
 
@@ -135,8 +135,6 @@ class Progress:
                 from tqdm import tqdm
             except ImportError:
                 if use_tqdm:
-                    from .datasets import MissingDependencyError
-
                     raise MissingDependencyError("the progress bar needs tqdm: pip install tqdm") from None
         if tqdm is not None:
             self.kind = "tqdm"
