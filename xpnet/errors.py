@@ -11,6 +11,7 @@ __all__ = [
     "XpnetError",
     "InvalidArgumentError",
     "InvalidTypeError",
+    "InvalidKindError",
     "BackendUnavailableError",
     "BackendMismatchError",
     "DataFormatError",
@@ -32,6 +33,17 @@ class InvalidArgumentError(XpnetError, ValueError):
 
 class InvalidTypeError(XpnetError, TypeError):
     """An argument has the wrong type (names it, says what was expected)."""
+
+
+class InvalidKindError(InvalidTypeError, InvalidArgumentError):
+    """A near miss: a bool or a float where an int is needed, a bool where a number is, or
+    anything but True/False for a flag.
+
+    It is both an :class:`InvalidTypeError` and an :class:`InvalidArgumentError`
+    (so both a ``TypeError`` and a ``ValueError``): either reading is fair, and
+    xpnet reported such values both ways before, so ``except`` with either class
+    keeps catching them.
+    """
 
 
 # -- backends -------------------------------------------------------------------
