@@ -136,17 +136,17 @@ def test_number_float32_is_read_as_it_prints():
 
 
 @pytest.mark.parametrize("kwargs, value, expected", [
-    (dict(low=0, low_open=True), 0, "lr must be a number in (0.0, inf), i.e. positive; got 0"),
-    (dict(low=0, low_open=True), -1e-6, "lr must be a number in (0.0, inf), i.e. positive; got -1e-06"),
-    (dict(low=0), -1, "lr must be a number in [0.0, inf), i.e. non-negative; got -1"),
-    (dict(low=0, high=1, high_open=True), 1.0, "lr must be a number in [0.0, 1.0); got 1.0"),
-    (dict(low=0, high=1, low_open=True, high_open=True), 0.0, "lr must be a number in (0.0, 1.0); got 0.0"),
-    (dict(high=2), 3, "lr must be a number in (-inf, 2.0]; got 3"),
-    (dict(), math.nan, "lr must be a finite number; got nan"),
-    (dict(), -math.inf, "lr must be a finite number; got -inf"),
-    (dict(low=0), math.inf, "lr must be a number in [0.0, inf), i.e. non-negative; got inf"),
-    (dict(low=0, low_open=True), np.float32(-0.5), "lr must be a number in (0.0, inf), i.e. positive; got -0.5"),
-    (dict(), 10**400, "lr must be a finite number; got " + str(10**400)[:57] + "..., too large"),
+    (dict(low=0, low_open=True), 0, "lr must be in (0.0, inf), i.e. positive; got 0"),
+    (dict(low=0, low_open=True), -1e-6, "lr must be in (0.0, inf), i.e. positive; got -1e-06"),
+    (dict(low=0), -1, "lr must be in [0.0, inf), i.e. non-negative; got -1"),
+    (dict(low=0, high=1, high_open=True), 1.0, "lr must be in [0.0, 1.0); got 1.0"),
+    (dict(low=0, high=1, low_open=True, high_open=True), 0.0, "lr must be in (0.0, 1.0); got 0.0"),
+    (dict(high=2), 3, "lr must be in (-inf, 2.0]; got 3"),
+    (dict(), math.nan, "lr must be finite; got nan"),
+    (dict(), -math.inf, "lr must be finite; got -inf"),
+    (dict(low=0), math.inf, "lr must be in [0.0, inf), i.e. non-negative; got inf"),
+    (dict(low=0, low_open=True), np.float32(-0.5), "lr must be in (0.0, inf), i.e. positive; got -0.5"),
+    (dict(), 10**400, "lr must be finite; got " + str(10**400)[:57] + "..., too large"),
 ])
 def test_number_value_errors(kwargs, value, expected):
     with pytest.raises(InvalidArgumentError) as info:
@@ -157,7 +157,7 @@ def test_number_value_errors(kwargs, value, expected):
 
 def test_number_infinity_only_on_request():
     assert check_number("x", math.inf, low=0, finite=False) == math.inf
-    with pytest.raises(InvalidArgumentError, match=r"\(not NaN\); got nan"):
+    with pytest.raises(InvalidArgumentError, match=r"^x must be a number, not NaN; got nan$"):
         check_number("x", math.nan, finite=False)
     with pytest.raises(InvalidArgumentError):
         check_number("x", math.inf, high=1, finite=False)
@@ -181,7 +181,7 @@ def test_number_refuses_bools(value):
 
 def test_number_allow_none():
     assert check_number("x", None, low=0, allow_none=True) is None
-    with pytest.raises(InvalidTypeError, match=r"or None; got str 'a'"):
+    with pytest.raises(InvalidTypeError, match=r"^x must be a number in \[0.0, inf\), i.e. non-negative \(or None\); got str 'a'$"):
         check_number("x", "a", low=0, allow_none=True)
 
 
@@ -286,3 +286,99 @@ def test_path_type_errors(value, came):
 def test_path_empty():
     with pytest.raises(InvalidArgumentError, match="path must name a file; got an empty string"):
         check_path("path", "")
+
+
+# ---------------------------------------------------------------------------
+# the modules that use it
+# ---------------------------------------------------------------------------
+
+
+def _sgd_steps(opt, n=3):
+    rng = np.random.default_rng(0)
+    params = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
+    state = opt.init(params)
+    for _ in range(n):
+        grads = [rng.standard_normal(p.shape) for p in params]
+        params, state = opt.step(params, grads, state)
+    return params
+
+
+@pytest.mark.parametrize("make, numpy_kwargs, python_kwargs", [
+    (xpnet.optim.sgd, dict(lr=np.float32(0.1), momentum=np.float32(0.9)), dict(lr=0.1, momentum=0.9)),
+    (xpnet.optim.sgd, dict(lr=np.float64(0.1), weight_decay=np.int64(0)), dict(lr=0.1, weight_decay=0)),
+    (xpnet.optim.adam, dict(lr=np.float32(1e-3), betas=(np.float32(0.9), np.float64(0.999)), eps=np.float32(1e-8)),
+     dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8)),
+    (xpnet.optim.rmsprop, dict(lr=np.float32(0.01), alpha=np.float32(0.99), centered=np.True_),
+     dict(lr=0.01, alpha=0.99, centered=True)),
+])
+def test_optimizers_take_numpy_scalars_and_match_python_numbers(make, numpy_kwargs, python_kwargs):
+    a, b = make(**numpy_kwargs), make(**python_kwargs)
+    assert a.hyperparams == b.hyperparams
+    assert all(type(v) is float for k, v in a.hyperparams.items() if k not in ("betas", "nesterov", "amsgrad",
+                                                                               "centered"))
+    for pa, pb in zip(_sgd_steps(a), _sgd_steps(b)):
+        np.testing.assert_array_equal(pa, pb)
+
+
+def test_train_with_a_float32_learning_rate_matches_the_python_one():
+    X, y = xpnet.datasets.flower(n_samples=40)
+    runs = []
+    for lr in (np.float32(0.5), 0.5):
+        model = xpnet.MLP([2, 4, 1], hidden="tanh", output="sigmoid", dtype="float64", seed=3)
+        runs.append(xpnet.train(model, X, y, epochs=5, lr=lr).loss)
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("call, cls, says", [
+    (lambda: xpnet.optim.sgd(lr="0.1"), InvalidTypeError, "lr must be a number in (0.0, inf)"),
+    (lambda: xpnet.optim.sgd(lr=None), InvalidTypeError, "got NoneType None"),
+    (lambda: xpnet.optim.sgd(lr=True), InvalidKindError, "got bool True"),
+    (lambda: xpnet.optim.sgd(lr=0.1, momentum="0.9"), InvalidTypeError, "momentum must be a number in [0.0, 1.0)"),
+    (lambda: xpnet.optim.sgd(lr=0.1, nesterov="yes"), InvalidKindError, "nesterov must be True or False"),
+    (lambda: xpnet.optim.adam(eps=None), InvalidTypeError, "eps must be a number in [0.0, inf)"),
+    (lambda: xpnet.optim.adam(amsgrad=1), InvalidKindError, "amsgrad must be True or False"),
+    (lambda: xpnet.optim.adam(betas=(0.9, math.nan)), InvalidArgumentError, "betas[1] must be in [0.0, 1.0); got nan"),
+    (lambda: xpnet.optim.get_optimizer("momentum", momentum="high"), InvalidTypeError, "momentum"),
+    (lambda: xpnet.init.weight_std(None, 2, 3), InvalidTypeError, "init must be one of normal, xavier, glorot, he"),
+    (lambda: xpnet.activations.get_activation(None), InvalidTypeError, "activation must be one of identity"),
+    (lambda: xpnet.losses.get_loss("Hinge", "sigmoid"), InvalidArgumentError, "unknown loss 'Hinge'"),
+])
+def test_modules_raise_the_typed_errors(call, cls, says):
+    with pytest.raises(cls) as info:
+        call()
+    assert says in str(info.value)
+    if cls is InvalidTypeError:
+        only_type_error(info)
+
+
+def test_names_are_matched_regardless_of_case():
+    assert xpnet.optim.get_optimizer("ADAM", lr=np.float32(2.0)).hyperparams["lr"] == 2.0
+    assert xpnet.init.weight_std("He", 8, 3) == 0.5
+    assert xpnet.activations.get_activation("Leaky-ReLU").name == "leaky_relu"
+
+
+def test_gradcheck_progress_and_plot_arguments():
+    from xpnet.progress import Progress
+
+    model = xpnet.MLP([2, 3, 1], dtype="float64")
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    with pytest.raises(InvalidTypeError, match="eps must be a number in"):
+        xpnet.gradcheck(model, X, y, eps="small")
+    assert len(xpnet.gradcheck(model, X, y, eps=np.float32(1e-5), max_entries=np.int64(2))) == 2
+    with pytest.raises(InvalidKindError, match="max_entries must be a positive int or None; got float 2.0"):
+        xpnet.gradcheck(model, X, y, max_entries=2.0)
+    with pytest.raises(InvalidTypeError, match="total_epochs must be a positive int; got str '5'"):
+        Progress("5")
+    with pytest.raises(InvalidTypeError, match="min_interval must be a number in"):
+        Progress(5, min_interval=None)
+    assert Progress(np.int64(5), min_interval=np.float32(0.5), enabled=False).total == 5
+    pytest.importorskip("matplotlib")
+    from xpnet import plot
+
+    with pytest.raises(InvalidTypeError, match="resolution must be an int >= 2; got str '10'"):
+        plot.decision_grid(model, X, resolution="10")
+    with pytest.raises(InvalidTypeError, match="padding must be a number in"):
+        plot.decision_grid(model, X, padding=None)
+    with pytest.raises(InvalidArgumentError, match="dpi must be in"):
+        plot.plot_history({"loss": [1.0]}, dpi=0)
+    assert plot.decision_grid(model, X, resolution=np.int64(3), padding=np.float32(0.2))[0].shape == (3, 3)

@@ -5,7 +5,8 @@ Each ``check_*`` function returns the argument in a plain Python form (an
 or raises an :class:`~xpnet.errors.XpnetError` whose message names the
 argument, says what was expected and what came::
 
-    lr must be a number in (0.0, inf), i.e. positive; got -0.1
+    lr must be in (0.0, inf), i.e. positive; got -0.1
+    lr must be a number in (0.0, inf), i.e. positive; got str '0.1'
     epochs must be a positive int; got str '10'
     unknown optimizer 'lbfgs'; expected one of sgd, momentum, ...
 
@@ -110,13 +111,14 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
 
 
 def _interval(low, high, low_open, high_open, finite) -> str:
+    """The bounds in words: ``in (0.0, inf), i.e. positive``, ``in [0.0, 1.0)``; "" for none."""
     if low is None and high is None:
-        return "a finite number" if finite else "a number (not NaN)"
+        return ""
     left = "(" if low_open or (low is None and finite) else "["
     right = ")" if high_open or (high is None and finite) else "]"
     lo = "-inf" if low is None else repr(float(low))
     hi = "inf" if high is None else repr(float(high))
-    text = f"a number in {left}{lo}, {hi}{right}"
+    text = f"in {left}{lo}, {hi}{right}"
     if low == 0 and high is None:
         text += ", i.e. positive" if low_open else ", i.e. non-negative"
     return text
@@ -144,24 +146,28 @@ def check_number(name: str, value: Any, *, low: float | None = None, high: float
     """
     if value is None and allow_none:
         return None
-    expected = _interval(low, high, low_open, high_open, finite)
+    bounds = _interval(low, high, low_open, high_open, finite)
+    if bounds:  # a number is told its bounds, anything else that a number is needed
+        wanted, number = bounds, f"a number {bounds}"
+    else:
+        wanted, number = ("finite", "a finite number") if finite else ("a number, not NaN", "a number")
     if allow_none:
-        expected += " or None"
+        wanted, number = wanted + " (or None)", number + " (or None)"
     if _is_bool(value):
-        raise InvalidKindError(f"{name} must be {expected}; got {_came(value)}")
+        raise InvalidKindError(f"{name} must be {number}; got {_came(value)}")
     if not isinstance(value, numbers.Real):
-        raise InvalidTypeError(f"{name} must be {expected}; got {_came(value)}")
+        raise InvalidTypeError(f"{name} must be {number}; got {_came(value)}")
     try:
         x = _as_float(value)
     except OverflowError:  # an int beyond the float range
-        raise InvalidArgumentError(f"{name} must be {expected}; got {_shown(value)}, too large") from None
+        raise InvalidArgumentError(f"{name} must be {wanted}; got {_shown(value)}, too large") from None
     ok = not math.isnan(x) and (math.isfinite(x) or not finite)
     if low is not None:
         ok = ok and (x > low if low_open else x >= low)
     if high is not None:
         ok = ok and (x < high if high_open else x <= high)
     if not ok:
-        raise InvalidArgumentError(f"{name} must be {expected}; got {_shown(value)}")
+        raise InvalidArgumentError(f"{name} must be {wanted}; got {_shown(value)}")
     return x
 
 
