@@ -1,9 +1,21 @@
-"""Built-in, seeded, generated data sets.
+"""Built-in data sets, generated and real, and readers for your own files.
 
-This module sits at the data edge of :mod:`xpnet`: everything here is plain
-host-side NumPy and nothing here depends on the rest of the package.  Move the
+This package sits at the data edge of :mod:`xpnet`: everything here is plain
+host-side NumPy (it uses only xpnet's errors and argument checks).  Move the
 arrays to an accelerator (or another array namespace) yourself after
 generating them.
+
+==================  ===============================================================
+module              what it holds
+==================  ===============================================================
+``generated``       the seeded generators (:data:`NAMES`)
+``digits``          scikit-learn's 8x8 digits
+``idx``, ``mnist``  the IDX format; MNIST/Fashion-MNIST files, mirrors, checksums
+``csv_reader``      :func:`load_csv`
+``npz_reader``      :func:`load_npz`
+``preprocessing``   :func:`one_hot`, :func:`standardize`, :func:`train_test_split`
+``catalog``         :func:`load` by name, :data:`ALL_NAMES`
+==================  ===============================================================
 
 Conventions shared by every generator
 -------------------------------------
@@ -20,8 +32,10 @@ Conventions shared by every generator
   mini-batch training or a train/test split.
 * When ``n_samples`` does not divide evenly among the classes, the first
   classes get one extra point each.
-* Invalid arguments raise :class:`ValueError` with a message naming the
-  argument, what was expected and what was given.
+* Invalid arguments raise :class:`xpnet.InvalidArgumentError` (a
+  ``ValueError``) or, for a wrong type, :class:`xpnet.InvalidTypeError` (a
+  ``TypeError``), with a message naming the argument, what was expected and
+  what was given (see :mod:`xpnet.validation`).
 
 Real data
 ---------

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+
+from ..errors import InvalidArgumentError
+from ..validation import check_choice
 from .digits import digits
 from .generated import GENERATORS, NAMES
 
@@ -36,9 +40,12 @@ def load(name, **kwargs):
 
     Raises
     ------
-    ValueError
-        If ``name`` is not one of :data:`ALL_NAMES` (the message lists them), or
-        if the function rejects one of ``kwargs``' values.
+    InvalidArgumentError
+        If ``name`` is not one of :data:`ALL_NAMES` (the message lists them),
+        ``kwargs`` holds an argument the function does not take, or the
+        function rejects one of its values.
+    InvalidTypeError
+        If ``name`` is not a string.
     MissingDependencyError
         ``"digits"`` without scikit-learn installed.
 
@@ -48,10 +55,13 @@ def load(name, **kwargs):
     >>> X.shape, y.shape
     ((10, 2), (10,))
     """
+    function = _LOADERS[check_choice("data set name", name, ALL_NAMES, ignore_case=False)]
     try:
-        function = _LOADERS[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown data set name {name!r}; expected one of: {', '.join(ALL_NAMES)}"
+        inspect.signature(function).bind(**kwargs)
+    except TypeError:
+        accepted = ", ".join(inspect.signature(function).parameters)
+        unknown = ", ".join(sorted(set(kwargs) - set(inspect.signature(function).parameters)))
+        raise InvalidArgumentError(
+            f"data set {name!r} takes no argument {unknown}; its arguments are {accepted}"
         ) from None
     return function(**kwargs)

@@ -11,7 +11,8 @@ import zlib
 import numpy as np
 
 from ..errors import DataFormatError, InvalidArgumentError
-from ._common import _finish, _require_file
+from ..validation import check_path
+from ._common import finish
 
 __all__ = ["load_csv"]
 
@@ -106,7 +107,7 @@ def load_csv(path, label_column=-1, delimiter=",", skip_header="auto"):
     DataNotFoundError
         ``path`` does not exist.
     """
-    path = _require_file(path, "CSV file")
+    path = check_path("path", path, what="CSV file")
     if skip_header not in ("auto", True, False):
         raise InvalidArgumentError(f"skip_header must be 'auto', True or False, got {skip_header!r}")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
@@ -187,7 +188,7 @@ def load_csv(path, label_column=-1, delimiter=",", skip_header="auto"):
 
     y = _integral_labels(data[:, j_label], where)
     X = np.delete(data, j_label, axis=1)
-    return _finish(X, y)
+    return finish(X, y)
 
 
 def _parse_fast(path, delimiter, skiprows, width):

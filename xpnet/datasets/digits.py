@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidArgumentError, MissingDependencyError
-from ._common import _check_int, _finish
+from ..validation import check_bool, check_int
+from ._common import finish, rng_for
 
 __all__ = ["digits"]
 
@@ -43,17 +44,14 @@ def digits(n_samples=None, n_classes=10, scale=True, seed=0):
     ------
     MissingDependencyError
         scikit-learn is not installed (an ``ImportError``).
-    ValueError
+    InvalidArgumentError
         ``n_classes`` outside ``2 .. 10`` or ``n_samples`` larger than the
         available images.
     """
-    n_classes = _check_int("n_classes", n_classes, 2)
-    if n_classes > 10:
-        raise InvalidArgumentError(f"n_classes must be an integer in 2 .. 10, got {n_classes}")
-    if n_samples is not None:
-        n_samples = _check_int("n_samples", n_samples, 1)
-    if not isinstance(scale, (bool, np.bool_)):
-        raise InvalidArgumentError(f"scale must be True or False, got {scale!r}")
+    n_classes = check_int("n_classes", n_classes, low=2, high=10)
+    n_samples = check_int("n_samples", n_samples, low=1, allow_none=True)
+    scale = check_bool("scale", scale)
+    rng = rng_for(seed)
     try:
         from sklearn.datasets import load_digits
     except ImportError:
@@ -67,9 +65,8 @@ def digits(n_samples=None, n_classes=10, scale=True, seed=0):
                 f"n_samples must be <= {X.shape[0]} (the digits 0..{n_classes - 1} available), "
                 f"got {n_samples}"
             )
-        rng = np.random.default_rng(seed)
         keep = np.sort(rng.choice(X.shape[0], size=n_samples, replace=False))
         X, y = X[keep], y[keep]
     if scale:
         X = X / 16.0
-    return _finish(X, y)
+    return finish(X, y)

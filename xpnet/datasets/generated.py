@@ -6,7 +6,9 @@ import math
 
 import numpy as np
 
-from ._common import _check_int, _check_real, _class_sizes, _finish, _labels
+from ..errors import InvalidArgumentError
+from ..validation import check_int, check_number
+from ._common import class_sizes, finish, grouped_labels, rng_for
 
 __all__ = ["NAMES", "GENERATORS", "xor", "flower", "moons", "circles", "spirals", "blobs", "teacher"]
 
@@ -35,10 +37,11 @@ def xor(n_repeats=1, seed=0):
     >>> X.tolist(), y.tolist()
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
     """
-    n_repeats = _check_int("n_repeats", n_repeats, 1)
+    n_repeats = check_int("n_repeats", n_repeats, low=1)
+    check_int("seed", seed, low=0, allow_none=True)
     base_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     base_y = np.array([0, 1, 1, 0], dtype=np.int64)
-    return _finish(np.tile(base_X, (n_repeats, 1)), np.tile(base_y, n_repeats))
+    return finish(np.tile(base_X, (n_repeats, 1)), np.tile(base_y, n_repeats))
 
 
 def flower(n_samples=400, noise=0.2, petals=4, seed=0):
@@ -75,15 +78,15 @@ def flower(n_samples=400, noise=0.2, petals=4, seed=0):
     noise, so with ``noise=0`` the points lie exactly on the curve
     ``|r| = 4 |sin(petals * t)|``.
     """
-    n_samples = _check_int("n_samples", n_samples, 2)
+    n_samples = check_int("n_samples", n_samples, low=2)
     if n_samples % 2:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"n_samples must be even (half the points per class), got {n_samples}; "
             f"use {n_samples - 1} or {n_samples + 1}"
         )
-    noise = _check_real("noise", noise)
-    petals = _check_int("petals", petals, 1)
-    rng = np.random.default_rng(seed)
+    noise = check_number("noise", noise, low=0.0)
+    petals = check_int("petals", petals, low=1)
+    rng = rng_for(seed)
     n = n_samples // 2
     amplitude = 4.0
     parts = []
@@ -91,7 +94,7 @@ def flower(n_samples=400, noise=0.2, petals=4, seed=0):
         t = np.linspace(j * 3.12, (j + 1) * 3.12, n) + noise * rng.standard_normal(n)
         r = amplitude * np.sin(petals * t) + noise * rng.standard_normal(n)
         parts.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
-    return _finish(np.concatenate(parts), _labels([n, n]))
+    return finish(np.concatenate(parts), grouped_labels([n, n]))
 
 
 def moons(n_samples=200, noise=0.1, seed=0):
@@ -119,17 +122,17 @@ def moons(n_samples=200, noise=0.1, seed=0):
     y : numpy.ndarray of int64, shape (n_samples,)
         Labels 0 and 1.
     """
-    n_samples = _check_int("n_samples", n_samples, 2, " (one point per class at least)")
-    noise = _check_real("noise", noise)
-    rng = np.random.default_rng(seed)
-    n0, n1 = _class_sizes(n_samples, 2)
+    n_samples = check_int("n_samples", n_samples, low=2)
+    noise = check_number("noise", noise, low=0.0)
+    rng = rng_for(seed)
+    n0, n1 = class_sizes(n_samples, 2)
     s0 = np.linspace(0.0, np.pi, n0)
     s1 = np.linspace(0.0, np.pi, n1)
     upper = np.column_stack([np.cos(s0), np.sin(s0)])
     lower = np.column_stack([1.0 - np.cos(s1), 0.5 - np.sin(s1)])
     X = np.concatenate([upper, lower])
     X = X + noise * rng.standard_normal(X.shape)
-    return _finish(X, _labels([n0, n1]))
+    return finish(X, grouped_labels([n0, n1]))
 
 
 def circles(n_samples=200, noise=0.05, factor=0.5, seed=0):
@@ -159,18 +162,18 @@ def circles(n_samples=200, noise=0.05, factor=0.5, seed=0):
     y : numpy.ndarray of int64, shape (n_samples,)
         Labels 0 (outer) and 1 (inner).
     """
-    n_samples = _check_int("n_samples", n_samples, 2, " (one point per class at least)")
-    noise = _check_real("noise", noise)
-    factor = _check_real("factor", factor, 0.0, strict=True, maximum=1.0)
-    rng = np.random.default_rng(seed)
-    n0, n1 = _class_sizes(n_samples, 2)
+    n_samples = check_int("n_samples", n_samples, low=2)
+    noise = check_number("noise", noise, low=0.0)
+    factor = check_number("factor", factor, low=0.0, high=1.0, low_open=True, high_open=True)
+    rng = rng_for(seed)
+    n0, n1 = class_sizes(n_samples, 2)
     s0 = np.linspace(0.0, 2.0 * np.pi, n0, endpoint=False)
     s1 = np.linspace(0.0, 2.0 * np.pi, n1, endpoint=False)
     outer = np.column_stack([np.cos(s0), np.sin(s0)])
     inner = factor * np.column_stack([np.cos(s1), np.sin(s1)])
     X = np.concatenate([outer, inner])
     X = X + noise * rng.standard_normal(X.shape)
-    return _finish(X, _labels([n0, n1]))
+    return finish(X, grouped_labels([n0, n1]))
 
 
 def spirals(n_samples=300, n_classes=3, noise=0.2, seed=0):
@@ -201,19 +204,17 @@ def spirals(n_samples=300, n_classes=3, noise=0.2, seed=0):
     y : numpy.ndarray of int64, shape (n_samples,)
         Labels ``0 .. n_classes - 1``.
     """
-    n_classes = _check_int("n_classes", n_classes, 2)
-    n_samples = _check_int(
-        "n_samples", n_samples, n_classes, f" (at least one point per class, n_classes={n_classes})"
-    )
-    noise = _check_real("noise", noise)
-    rng = np.random.default_rng(seed)
-    sizes = _class_sizes(n_samples, n_classes)
+    n_classes = check_int("n_classes", n_classes, low=2)
+    n_samples = check_int("n_samples", n_samples, low=n_classes)
+    noise = check_number("noise", noise, low=0.0)
+    rng = rng_for(seed)
+    sizes = class_sizes(n_samples, n_classes)
     parts = []
     for k, n in enumerate(sizes):
         r = np.linspace(0.0, 1.0, n)
         theta = np.linspace(4.0 * k, 4.0 * (k + 1), n) + noise * rng.standard_normal(n)
         parts.append(np.column_stack([r * np.sin(theta), r * np.cos(theta)]))
-    return _finish(np.concatenate(parts), _labels(sizes))
+    return finish(np.concatenate(parts), grouped_labels(sizes))
 
 
 def blobs(n_samples=300, n_features=2, centers=3, cluster_std=1.0, seed=0):
@@ -244,18 +245,16 @@ def blobs(n_samples=300, n_features=2, centers=3, cluster_std=1.0, seed=0):
     y : numpy.ndarray of int64, shape (n_samples,)
         Labels ``0 .. centers - 1``.
     """
-    centers = _check_int("centers", centers, 1)
-    n_samples = _check_int(
-        "n_samples", n_samples, centers, f" (at least one point per cluster, centers={centers})"
-    )
-    n_features = _check_int("n_features", n_features, 1)
-    cluster_std = _check_real("cluster_std", cluster_std)
-    rng = np.random.default_rng(seed)
-    sizes = _class_sizes(n_samples, centers)
+    centers = check_int("centers", centers, low=1)
+    n_samples = check_int("n_samples", n_samples, low=centers)
+    n_features = check_int("n_features", n_features, low=1)
+    cluster_std = check_number("cluster_std", cluster_std, low=0.0)
+    rng = rng_for(seed)
+    sizes = class_sizes(n_samples, centers)
     means = rng.uniform(-10.0, 10.0, size=(centers, n_features))
-    y = _labels(sizes)
+    y = grouped_labels(sizes)
     X = means[y] + cluster_std * rng.standard_normal((n_samples, n_features))
-    return _finish(X, y)
+    return finish(X, y)
 
 
 def teacher(n_samples=1000, n_features=20, n_classes=2, hidden=32, noise=0.0, seed=0):
@@ -305,12 +304,12 @@ def teacher(n_samples=1000, n_features=20, n_classes=2, hidden=32, noise=0.0, se
     y : numpy.ndarray of int64, shape (n_samples,)
         Labels ``0 .. n_classes - 1``.
     """
-    n_samples = _check_int("n_samples", n_samples, 1)
-    n_features = _check_int("n_features", n_features, 1)
-    n_classes = _check_int("n_classes", n_classes, 2)
-    hidden = _check_int("hidden", hidden, 1)
-    noise = _check_real("noise", noise)
-    rng = np.random.default_rng(seed)
+    n_samples = check_int("n_samples", n_samples, low=1)
+    n_features = check_int("n_features", n_features, low=1)
+    n_classes = check_int("n_classes", n_classes, low=2)
+    hidden = check_int("hidden", hidden, low=1)
+    noise = check_number("noise", noise, low=0.0)
+    rng = rng_for(seed)
     X = rng.standard_normal((n_samples, n_features))
     w1 = rng.normal(0.0, 1.0 / math.sqrt(n_features), size=(n_features, hidden))
     w2 = rng.normal(0.0, 1.0 / math.sqrt(hidden), size=(hidden, n_classes))
@@ -320,7 +319,7 @@ def teacher(n_samples=1000, n_features=20, n_classes=2, hidden=32, noise=0.0, se
     if noise > 0.0:
         scores = scores + noise * rng.gumbel(size=scores.shape)
     y = np.argmax(scores, axis=1)
-    return _finish(X, y)
+    return finish(X, y)
 
 
 def _balancing_offsets(scores, rounds=25):
@@ -334,7 +333,7 @@ def _balancing_offsets(scores, rounds=25):
     """
     n, k = scores.shape
     offsets = np.zeros(k)
-    targets = _class_sizes(n, k)
+    targets = class_sizes(n, k)
     for _ in range(rounds):
         counts = np.bincount(np.argmax(scores + offsets, axis=1), minlength=k)
         if np.array_equal(counts, targets):

@@ -10,7 +10,7 @@ import zlib
 import numpy as np
 
 from ..errors import DataFormatError
-from ._common import _require_file
+from ..validation import check_path
 
 __all__ = ["read_idx"]
 
@@ -62,7 +62,7 @@ def read_idx(path):
     DataNotFoundError
         ``path`` does not exist.
     """
-    path = _require_file(path, "IDX file")
+    path = check_path("path", path, what="IDX file")
     raw = _read_bytes(path)
     name = repr(str(path))
     if len(raw) < 4:

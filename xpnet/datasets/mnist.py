@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import ChecksumError, DataFormatError, DataNotFoundError, DownloadError, InvalidArgumentError
-from ._common import _finish
+from ..validation import check_bool, check_choice, check_path
+from ._common import finish
 from .idx import read_idx
 
 __all__ = ["MNIST_FILES", "MNIST_MIRRORS", "MNIST_CHECKSUMS", "load_mnist"]
@@ -175,53 +175,58 @@ def load_mnist(directory, kind="train", variant="mnist", download=False):
     DownloadError
         No mirror could deliver a missing file.
     """
-    if kind not in MNIST_FILES:
-        raise InvalidArgumentError(f"kind must be 'train' or 'test', got {kind!r}")
-    if variant not in MNIST_MIRRORS:
-        raise InvalidArgumentError(f"variant must be 'mnist' or 'fashion', got {variant!r}")
-    if not isinstance(download, (bool, np.bool_)):
-        raise InvalidArgumentError(f"download must be True or False, got {download!r}")
-    try:
-        directory = Path(os.fspath(directory))
-    except TypeError:
-        raise InvalidArgumentError(
-            f"directory must be a str or os.PathLike, got {directory!r} of type {type(directory).__name__}"
-        ) from None
+    kind = check_choice("kind", kind, MNIST_FILES)
+    variant = check_choice("variant", variant, MNIST_MIRRORS)
+    download = check_bool("download", download)
+    directory = check_path("directory", directory, what="directory", must_exist=False)
     if download:
-        directory.mkdir(parents=True, exist_ok=True)
-        for stems in MNIST_FILES.values():
-            for stem in stems:
-                existing = _find_idx(directory, stem)
-                if existing is None:
-                    _download(directory, variant, stem + ".gz")
-                elif existing.name == stem + ".gz":
-                    _verify(existing, variant, existing.name)
-    paths = []
-    for stem in MNIST_FILES[kind]:
-        path = _find_idx(directory, stem)
-        if path is None:
-            raise DataNotFoundError(
-                f"no {stem!r} (or {stem + '.gz'!r}) in {str(directory)!r}; put the {variant} IDX "
-                "files there or pass download=True"
-            )
-        paths.append(path)
-    images_path, labels_path = paths
-    images = read_idx(images_path)
-    labels = read_idx(labels_path)
-    for path, arr, rank, what in ((images_path, images, 3, "images (n, rows, cols)"),
-                                  (labels_path, labels, 1, "labels (n,)")):
-        if arr.dtype != np.uint8:
-            raise DataFormatError(
-                f"{str(path)!r} holds {arr.dtype} data; MNIST {what} are unsigned bytes (type code 0x08)"
-            )
-        if arr.ndim != rank:
-            raise DataFormatError(
-                f"{str(path)!r} has {arr.ndim} dimensions {arr.shape}; MNIST {what} have {rank}"
-            )
+        _fetch_missing(directory, variant)
+    images_path, labels_path = (_require_idx(directory, stem, variant) for stem in MNIST_FILES[kind])
+    images = _read_mnist(images_path, 3, "images (n, rows, cols)")
+    labels = _read_mnist(labels_path, 1, "labels (n,)")
     if images.shape[0] != labels.shape[0]:
         raise DataFormatError(
             f"count mismatch: {str(images_path)!r} holds {images.shape[0]} images but "
             f"{str(labels_path)!r} holds {labels.shape[0]} labels"
         )
     X = images.reshape(images.shape[0], -1).astype(np.float64) / 255.0
-    return _finish(X, labels)
+    return finish(X, labels)
+
+
+def _fetch_missing(directory, variant):
+    """Download the variant's files missing from ``directory``; verify the ``.gz`` ones already there."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot create directory {str(directory)!r} for the download ({exc})") from None
+    for stems in MNIST_FILES.values():
+        for stem in stems:
+            existing = _find_idx(directory, stem)
+            if existing is None:
+                _download(directory, variant, stem + ".gz")
+            elif existing.name == stem + ".gz":
+                _verify(existing, variant, existing.name)
+
+
+def _require_idx(directory, stem, variant):
+    path = _find_idx(directory, stem)
+    if path is None:
+        raise DataNotFoundError(
+            f"no {stem!r} (or {stem + '.gz'!r}) in {str(directory)!r}; put the {variant} IDX "
+            "files there or pass download=True"
+        )
+    return path
+
+
+def _read_mnist(path, rank, what):
+    """The IDX array in ``path``, which must hold unsigned bytes of the given rank."""
+    arr = read_idx(path)
+    if arr.dtype != np.uint8:
+        raise DataFormatError(
+            f"{str(path)!r} holds {arr.dtype} data; MNIST {what} are unsigned bytes (type code 0x08)"
+        )
+    if arr.ndim != rank:
+        raise DataFormatError(
+            f"{str(path)!r} has {arr.ndim} dimensions {arr.shape}; MNIST {what} have {rank}"
+        )
+    return arr

@@ -7,7 +7,8 @@ import zipfile
 import numpy as np
 
 from ..errors import DataFormatError, InvalidArgumentError
-from ._common import _finish, _require_file
+from ..validation import check_path
+from ._common import finish
 from .csv_reader import _integral_labels
 
 __all__ = ["load_npz"]
@@ -42,7 +43,7 @@ def load_npz(path, x_key="X", y_key="y"):
     DataNotFoundError
         ``path`` does not exist.
     """
-    path = _require_file(path, ".npz file")
+    path = check_path("path", path, what=".npz file")
     name = repr(str(path))
     for key_name, key in (("x_key", x_key), ("y_key", y_key)):
         if not isinstance(key, str):
@@ -96,4 +97,4 @@ def load_npz(path, x_key="X", y_key="y"):
         i, j = np.argwhere(~np.isfinite(X))[0]
         raise DataFormatError(f"{name}: {x_key}[{i}, {j}] is {X[i, j].item()}; features must be finite")
     y = _integral_labels(y.astype(np.float64), lambda i: f"{name}: {y_key}[{i}]")
-    return _finish(X, y)
+    return finish(X, y)
