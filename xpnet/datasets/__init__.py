@@ -13,6 +13,7 @@ module              what it holds
 ``idx``, ``mnist``  the IDX format; MNIST/Fashion-MNIST files, mirrors, checksums
 ``csv_reader``      :func:`load_csv`
 ``npz_reader``      :func:`load_npz`
+``targets``         label and target columns as read from files (shared by both)
 ``preprocessing``   :func:`one_hot`, :func:`standardize`, :func:`train_test_split`
 ``catalog``         :func:`load` by name, :data:`ALL_NAMES`
 ==================  ===============================================================

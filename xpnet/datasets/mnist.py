@@ -168,8 +168,8 @@ def load_mnist(directory, kind="train", variant="mnist", download=False):
         A file is missing and ``download`` is False.
     DataFormatError
         A malformed file (wrong magic number, type other than unsigned byte,
-        wrong rank, truncated data) or images and labels whose counts differ;
-        the message names the file(s).
+        wrong rank, truncated data), a label outside 0 .. 9, or images and
+        labels whose counts differ; the message names the file(s).
     ChecksumError
         A ``.gz`` file does not match its published checksum (``download=True``).
     DownloadError
@@ -184,6 +184,9 @@ def load_mnist(directory, kind="train", variant="mnist", download=False):
     images_path, labels_path = (_require_idx(directory, stem, variant) for stem in MNIST_FILES[kind])
     images = _read_mnist(images_path, 3, "images (n, rows, cols)")
     labels = _read_mnist(labels_path, 1, "labels (n,)")
+    if labels.size and labels.max() > 9:
+        i = int(np.argmax(labels > 9))
+        raise DataFormatError(f"{str(labels_path)!r}: label {i} is {labels[i]}; MNIST labels are 0 .. 9")
     if images.shape[0] != labels.shape[0]:
         raise DataFormatError(
             f"count mismatch: {str(images_path)!r} holds {images.shape[0]} images but "
