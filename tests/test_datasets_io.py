@@ -796,7 +796,7 @@ def test_csv_index_column_is_dropped(tmp_path, text, kwargs):
 
 
 @pytest.mark.parametrize("text, kwargs, error, match", [
-    ("a,b,c\n1,2,0\n", dict(index_column=-1), ValueError, r"label_column and index_column both name column 3"),
+    ("a,b,c\n1,2,0\n", dict(index_column=-1), ValueError, r"label_column and index_column both name column"),
     ("a,b,c\n1,2,0\n", dict(index_column="d"), ValueError, r"index_column 'd' is not a column"),
     ("1,2,0\n", dict(index_column="id"), ValueError, r"index_column='id' is a column name.*no header row"),
     ("a,b,c\n1,2,0\n", dict(index_column=3), ValueError, r"index_column=3 is out of range"),
@@ -819,12 +819,12 @@ def test_csv_header_options(tmp_path):
     assert datasets.load_csv(path, header="AUTO")[0].shape == (2, 2)
     with pytest.raises(ValueError, match="pass header= or its former name skip_header=, not both"):
         datasets.load_csv(path, header=True, skip_header=True)
-    with pytest.raises(xpnet.InvalidTypeError, match=r"header must be 'auto', True or False; got NoneType None "
-                                                      r"\(header=False reads no header row"):
+    with pytest.raises(xpnet.InvalidTypeError,
+                       match=r"header must be 'auto', True or False; got NoneType None \(header=False reads"):
         datasets.load_csv(path, header=None)
     with pytest.raises(xpnet.InvalidTypeError, match=r"got int 0 \(header=True reads the first row"):
         datasets.load_csv(path, header=0)
-    with pytest.raises(xpnet.InvalidArgumentError, match="header must be 'auto', True or False; got str 'yes'"):
+    with pytest.raises(xpnet.InvalidArgumentError, match="header must be 'auto', True or False; got str"):
         datasets.load_csv(path, header="yes")
 
 
@@ -851,9 +851,9 @@ def test_csv_regression_targets(tmp_path):
 
 
 def test_csv_features_must_be_finite_and_labels_numbers(tmp_path):
-    with pytest.raises(datasets.DataFormatError, match=r"line 3, column 2 \('b'\): nan is not a finite number"):
+    with pytest.raises(datasets.DataFormatError, match=r"line 3, column 2 \('b'\): nan is not a finite"):
         datasets.load_csv(csv_file(tmp_path, "a,b,y\n1,2,0\n3,nan,1\n"))
-    with pytest.raises(datasets.DataFormatError, match=r"line 2, column 3: 'setosa' is not a number \(labels must"):
+    with pytest.raises(datasets.DataFormatError, match=r"line 2, column 3: 'setosa' is not a number \("):
         datasets.load_csv(csv_file(tmp_path, "1,2,0\n3,4,setosa\n"))
     with pytest.raises(datasets.DataFormatError, match=r"line 2, label column 1 holds inf"):
         datasets.load_csv(csv_file(tmp_path, "0,1\ninf,2\n"), label_column=0, target="values")

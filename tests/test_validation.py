@@ -103,7 +103,8 @@ def test_int_huge_values_stay_exact():
 
 
 @settings(max_examples=200, deadline=None)
-@given(value=st.integers(-50, 50), low=st.none() | st.integers(-20, 20), high=st.none() | st.integers(-20, 20))
+@given(value=st.integers(-50, 50), low=st.none() | st.integers(-20, 20),
+       high=st.none() | st.integers(-20, 20))
 def test_int_accepts_exactly_the_range(value, low, high):
     inside = (low is None or value >= low) and (high is None or value <= high)
     try:
@@ -181,7 +182,8 @@ def test_number_refuses_bools(value):
 
 def test_number_allow_none():
     assert check_number("x", None, low=0, allow_none=True) is None
-    with pytest.raises(InvalidTypeError, match=r"^x must be a number in \[0.0, inf\), i.e. non-negative \(or None\); got str 'a'$"):
+    expected = r"^x must be a number in \[0.0, inf\), i.e. non-negative \(or None\); got str 'a'$"
+    with pytest.raises(InvalidTypeError, match=expected):
         check_number("x", "a", low=0, allow_none=True)
 
 
@@ -237,7 +239,8 @@ def test_choice_matches_names_regardless_of_case_and_dashes():
     assert check_choice("activation", "ReLU", NAMES) == "relu"
     assert check_choice("activation", "Leaky-ReLU", NAMES) == "leaky_relu"
     assert check_choice("activation", np.str_("tanh"), NAMES) == "tanh"
-    assert check_choice("activation", "Linear", NAMES + ("identity",), aliases={"linear": "identity"}) == "identity"
+    linear = {"linear": "identity"}
+    assert check_choice("activation", "Linear", NAMES + ("identity",), aliases=linear) == "identity"
     assert check_choice("kind", "train", {"train": 1, "test": 2}) == "train"
 
 
@@ -306,7 +309,8 @@ def _sgd_steps(opt, n=3):
 @pytest.mark.parametrize("make, numpy_kwargs, python_kwargs", [
     (xpnet.optim.sgd, dict(lr=np.float32(0.1), momentum=np.float32(0.9)), dict(lr=0.1, momentum=0.9)),
     (xpnet.optim.sgd, dict(lr=np.float64(0.1), weight_decay=np.int64(0)), dict(lr=0.1, weight_decay=0)),
-    (xpnet.optim.adam, dict(lr=np.float32(1e-3), betas=(np.float32(0.9), np.float64(0.999)), eps=np.float32(1e-8)),
+    (xpnet.optim.adam,
+     dict(lr=np.float32(1e-3), betas=(np.float32(0.9), np.float64(0.999)), eps=np.float32(1e-8)),
      dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8)),
     (xpnet.optim.rmsprop, dict(lr=np.float32(0.01), alpha=np.float32(0.99), centered=np.True_),
      dict(lr=0.01, alpha=0.99, centered=True)),
@@ -333,13 +337,16 @@ def test_train_with_a_float32_learning_rate_matches_the_python_one():
     (lambda: xpnet.optim.sgd(lr="0.1"), InvalidTypeError, "lr must be a number in (0.0, inf)"),
     (lambda: xpnet.optim.sgd(lr=None), InvalidTypeError, "got NoneType None"),
     (lambda: xpnet.optim.sgd(lr=True), InvalidKindError, "got bool True"),
-    (lambda: xpnet.optim.sgd(lr=0.1, momentum="0.9"), InvalidTypeError, "momentum must be a number in [0.0, 1.0)"),
+    (lambda: xpnet.optim.sgd(lr=0.1, momentum="0.9"), InvalidTypeError,
+     "momentum must be a number in [0.0, 1.0)"),
     (lambda: xpnet.optim.sgd(lr=0.1, nesterov="yes"), InvalidKindError, "nesterov must be True or False"),
     (lambda: xpnet.optim.adam(eps=None), InvalidTypeError, "eps must be a number in [0.0, inf)"),
     (lambda: xpnet.optim.adam(amsgrad=1), InvalidKindError, "amsgrad must be True or False"),
-    (lambda: xpnet.optim.adam(betas=(0.9, math.nan)), InvalidArgumentError, "betas[1] must be in [0.0, 1.0); got nan"),
+    (lambda: xpnet.optim.adam(betas=(0.9, math.nan)), InvalidArgumentError,
+     "betas[1] must be in [0.0, 1.0); got nan"),
     (lambda: xpnet.optim.get_optimizer("momentum", momentum="high"), InvalidTypeError, "momentum"),
-    (lambda: xpnet.init.weight_std(None, 2, 3), InvalidTypeError, "init must be one of normal, xavier, glorot, he"),
+    (lambda: xpnet.init.weight_std(None, 2, 3), InvalidTypeError,
+     "init must be one of normal, xavier, glorot, he"),
     (lambda: xpnet.activations.get_activation(None), InvalidTypeError, "activation must be one of identity"),
     (lambda: xpnet.losses.get_loss("Hinge", "sigmoid"), InvalidArgumentError, "unknown loss 'Hinge'"),
 ])

@@ -90,8 +90,9 @@ def load_csv(path, label_column=-1, delimiter=",", header="auto", index_column=N
         return X, None
     values = data[:, layout.label]
 
-    def where(i):
-        return f"{layout.name}, line {_lines(lines, path, delimiter, layout)[i]}, label {layout.column(layout.label)}"
+    def where(i):  # these two run only on an error path
+        line = _lines(lines, path, delimiter, layout)[i]
+        return f"{layout.name}, line {line}, label {layout.column(layout.label)}"
 
     def written(i):
         return repr(_cell(path, delimiter, _lines(lines, path, delimiter, layout)[i], layout.label))
@@ -216,7 +217,8 @@ def _resolve(name, argument, value, header, width):
         matches = [j for j, cell in enumerate(header) if cell == value]
         if not matches:
             raise InvalidArgumentError(
-                f"{argument} {value!r} is not a column of {name}; its columns are {', '.join(map(repr, header))}"
+                f"{argument} {value!r} is not a column of {name}; its columns are "
+                f"{', '.join(map(repr, header))}"
             )
         if len(matches) > 1:
             raise InvalidArgumentError(
@@ -283,8 +285,8 @@ def _number(cell, layout, line, j):
         shown = "an empty cell" if cell == "" else repr(cell)
         hint = " (labels must be numbers: map names such as 'setosa' to 0 .. k-1 first)" \
             if j == layout.label else ""
-        raise DataFormatError(f"{layout.name}, line {line}, {layout.column(j)}: {shown} is not a number{hint}") \
-            from None
+        where = f"{layout.name}, line {line}, {layout.column(j)}"
+        raise DataFormatError(f"{where}: {shown} is not a number{hint}") from None
 
 
 def _check_finite(X, layout, lines, path, delimiter):

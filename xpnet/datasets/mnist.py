@@ -201,7 +201,9 @@ def _fetch_missing(directory, variant):
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidArgumentError(f"cannot create directory {str(directory)!r} for the download ({exc})") from None
+        raise InvalidArgumentError(
+            f"cannot create directory {str(directory)!r} for the download ({exc})"
+        ) from None
     for stems in MNIST_FILES.values():
         for stem in stems:
             existing = _find_idx(directory, stem)

@@ -58,7 +58,8 @@ def load_npz(path, x_key="X", y_key="y", *, target="classes"):
         raise InvalidTypeError(f"x_key must be a str naming an array, got {type(x_key).__name__} {x_key!r}")
     if y_key is not None and not isinstance(y_key, str):
         raise InvalidTypeError(
-            f"y_key must be a str naming an array, or None for no labels, got {type(y_key).__name__} {y_key!r}"
+            "y_key must be a str naming an array, or None for no labels, got "
+            f"{type(y_key).__name__} {y_key!r}"
         )
     name = repr(str(path))
     wanted = [("x_key", x_key)] + ([("y_key", y_key)] if y_key is not None else [])

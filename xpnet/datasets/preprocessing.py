@@ -62,7 +62,9 @@ def one_hot(y, n_classes=None, dtype=np.float64):
     try:
         dtype = np.dtype(dtype)
     except TypeError:
-        raise InvalidTypeError(f"dtype must be a NumPy data type such as numpy.float32; got {dtype!r}") from None
+        raise InvalidTypeError(
+            f"dtype must be a NumPy data type such as numpy.float32; got {dtype!r}"
+        ) from None
     out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
     out[np.arange(labels.shape[0]), labels] = 1
     return out
@@ -90,7 +92,8 @@ def _class_labels(y):
             )
     if arr.size and float(arr.max()) >= 2.0**53:  # one column per class: no such label can be encoded
         raise InvalidArgumentError(
-            f"y holds label {arr.max().item()!r}, too large for a class label; map the labels to 0 .. k-1 first"
+            f"y holds label {arr.max().item()!r}, too large for a class label; "
+            "map the labels to 0 .. k-1 first"
         )
     if arr.size and arr.min() < 0:
         raise InvalidArgumentError(
