@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import xpnet
 from xpnet import datasets
 
 # name -> small keyword arguments used by the generic tests
@@ -257,7 +258,7 @@ def test_one_hot_from_generator():
         (np.array([True, False]), {}, r"integer class labels"),
         (np.array([0, -1, 2]), {}, r"y must hold labels >= 0.*-1"),
         (np.array([0, 3]), dict(n_classes=3), r"label 3.*n_classes=3.*n_classes >= 4"),
-        (np.array([0, 1]), dict(n_classes=0), r"n_classes must be an integer >= 1"),
+        (np.array([0, 1]), dict(n_classes=0), r"n_classes must be a positive int or None; got 0"),
         (np.array([], dtype=np.int64), {}, r"n_classes is required"),
     ],
 )
@@ -339,9 +340,10 @@ def test_load_defaults():
     assert X.shape == (200, 2) and y.shape == (200,)
 
 
-@pytest.mark.parametrize("bad", ["mnist", "Moons", "", None, 3])
-def test_load_unknown_name(bad):
-    with pytest.raises(ValueError) as info:
+@pytest.mark.parametrize("bad, error", [("mnist", ValueError), ("Moons", ValueError), ("", ValueError),
+                                        (None, TypeError), (3, TypeError)])
+def test_load_unknown_name(bad, error):
+    with pytest.raises(error) as info:
         datasets.load(bad)
     msg = str(info.value)
     assert repr(bad) in msg
@@ -362,35 +364,53 @@ def test_load_forwards_bad_kwargs():
 @pytest.mark.parametrize(
     "func, kwargs, match",
     [
-        (datasets.xor, dict(n_repeats=0), r"n_repeats must be an integer >= 1, got 0"),
-        (datasets.flower, dict(n_samples=0), r"n_samples must be an integer >= 2, got 0"),
-        (datasets.flower, dict(noise=-0.1), r"noise must be >= 0\.0, got -0\.1"),
-        (datasets.flower, dict(petals=0), r"petals must be an integer >= 1, got 0"),
-        (datasets.moons, dict(n_samples=-5), r"n_samples must be an integer >= 2, got -5"),
-        (datasets.moons, dict(n_samples=10.0), r"n_samples must be an integer.*got 10\.0.*float"),
-        (datasets.moons, dict(n_samples=True), r"n_samples must be an integer"),
-        (datasets.moons, dict(noise=float("nan")), r"noise must be a finite"),
-        (datasets.moons, dict(noise="0.1"), r"noise must be a real number, got '0\.1'"),
-        (datasets.circles, dict(noise=-1), r"noise must be >= 0"),
-        (datasets.circles, dict(factor=1.0), r"factor must be < 1\.0, got 1\.0"),
-        (datasets.circles, dict(factor=0.0), r"factor must be > 0\.0, got 0\.0"),
-        (datasets.spirals, dict(n_classes=1), r"n_classes must be an integer >= 2, got 1"),
-        (datasets.spirals, dict(n_samples=2, n_classes=3), r"n_samples must be .*>= 3, got 2"),
-        (datasets.spirals, dict(noise=-0.5), r"noise must be >= 0"),
-        (datasets.blobs, dict(n_samples=0), r"n_samples must be an integer >= 3, got 0"),
-        (datasets.blobs, dict(n_features=0), r"n_features must be an integer >= 1, got 0"),
-        (datasets.blobs, dict(centers=0), r"centers must be an integer >= 1, got 0"),
-        (datasets.blobs, dict(cluster_std=-1.0), r"cluster_std must be >= 0"),
-        (datasets.teacher, dict(n_samples=0), r"n_samples must be an integer >= 1, got 0"),
-        (datasets.teacher, dict(n_features=0), r"n_features must be an integer >= 1, got 0"),
-        (datasets.teacher, dict(n_classes=1), r"n_classes must be an integer >= 2, got 1"),
-        (datasets.teacher, dict(hidden=0), r"hidden must be an integer >= 1, got 0"),
-        (datasets.teacher, dict(noise=-0.01), r"noise must be >= 0"),
+        (datasets.xor, dict(n_repeats=0), r"n_repeats must be a positive int; got 0"),
+        (datasets.flower, dict(n_samples=0), r"n_samples must be an int >= 2; got 0"),
+        (datasets.flower, dict(noise=-0.1), r"noise must be in \[0\.0, inf\).* non-negative; got -0\.1"),
+        (datasets.flower, dict(petals=0), r"petals must be a positive int; got 0"),
+        (datasets.moons, dict(n_samples=-5), r"n_samples must be an int >= 2; got -5"),
+        (datasets.moons, dict(n_samples=10.0), r"n_samples must be an int >= 2; got float 10\.0"),
+        (datasets.moons, dict(n_samples=True), r"n_samples must be an int >= 2; got bool True"),
+        (datasets.moons, dict(noise=float("nan")), r"noise must be in \[0\.0, inf\).* non-negative; got nan"),
+        (datasets.circles, dict(noise=-1), r"noise must be in \[0\.0, inf\).*; got -1"),
+        (datasets.circles, dict(factor=1.0), r"factor must be in \(0\.0, 1\.0\); got 1\.0"),
+        (datasets.circles, dict(factor=0.0), r"factor must be in \(0\.0, 1\.0\); got 0\.0"),
+        (datasets.spirals, dict(n_classes=1), r"n_classes must be an int >= 2; got 1"),
+        (datasets.spirals, dict(n_samples=2, n_classes=3), r"n_samples must be an int >= 3; got 2"),
+        (datasets.spirals, dict(noise=-0.5), r"noise must be in \[0\.0, inf\).*; got -0\.5"),
+        (datasets.blobs, dict(n_samples=0), r"n_samples must be an int >= 3; got 0"),
+        (datasets.blobs, dict(n_features=0), r"n_features must be a positive int; got 0"),
+        (datasets.blobs, dict(centers=0), r"centers must be a positive int; got 0"),
+        (datasets.blobs, dict(cluster_std=-1.0), r"cluster_std must be in \[0\.0, inf\).*; got -1\.0"),
+        (datasets.teacher, dict(n_samples=0), r"n_samples must be a positive int; got 0"),
+        (datasets.teacher, dict(n_features=0), r"n_features must be a positive int; got 0"),
+        (datasets.teacher, dict(n_classes=1), r"n_classes must be an int >= 2; got 1"),
+        (datasets.teacher, dict(hidden=0), r"hidden must be a positive int; got 0"),
+        (datasets.teacher, dict(noise=-0.01), r"noise must be in \[0\.0, inf\).*; got -0\.01"),
     ],
 )
 def test_invalid_arguments(func, kwargs, match):
     with pytest.raises(ValueError, match=match):
         func(**kwargs)
+
+
+@pytest.mark.parametrize("func, kwargs", [
+    (datasets.moons, dict(noise="0.1")),
+    (datasets.moons, dict(noise=None)),
+    (datasets.flower, dict(n_samples="400")),
+    (datasets.blobs, dict(seed="0")),
+    (datasets.train_test_split, dict(X=np.zeros((5, 2)), y=np.zeros(5), test_size="0.2")),
+])
+def test_strings_and_none_are_type_errors(func, kwargs):
+    with pytest.raises(xpnet.InvalidTypeError, match="must be a") as info:
+        func(**kwargs)
+    assert not isinstance(info.value, ValueError)
+
+
+def test_load_refuses_arguments_the_data_set_does_not_take():
+    with pytest.raises(xpnet.InvalidArgumentError, match=r"data set 'moons' takes no argument factor; its "
+                       r"arguments are n_samples, noise, seed"):
+        datasets.load("moons", factor=0.5)
 
 
 def test_numpy_integer_sizes_accepted():

@@ -135,7 +135,7 @@ def test_load_digits_by_name_with_cli_style_arguments(sklearn):
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(n_classes=1), "n_classes"),
-    (dict(n_classes=11), "n_classes must be an integer in 2 .. 10"),
+    (dict(n_classes=11), "n_classes must be an int in 2 .. 10; got 11"),
     (dict(n_samples=0), "n_samples"),
     (dict(n_samples=5000), "n_samples must be <= 1797"),
     (dict(scale="yes"), "scale"),
@@ -288,8 +288,8 @@ def test_load_mnist_missing_files(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(kind="validation"), "kind must be 'train' or 'test'"),
-    (dict(variant="kmnist"), "variant must be 'mnist' or 'fashion'"),
+    (dict(kind="validation"), "unknown kind 'validation'; expected one of train, test"),
+    (dict(variant="kmnist"), "unknown variant 'kmnist'; expected one of mnist, fashion"),
     (dict(download="yes"), "download must be True or False"),
 ])
 def test_load_mnist_bad_arguments(tmp_path, kwargs, match):
@@ -645,11 +645,263 @@ def test_split_stratified_keeps_class_shares():
 @pytest.mark.parametrize("args, kwargs, match", [
     ((np.zeros((3, 2)), np.zeros(4)), {}, "X has 3 rows but y has 4"),
     ((np.zeros((1, 2)), np.zeros(1)), {}, "at least 2 rows"),
-    ((np.zeros((5, 2)), np.zeros(5)), dict(test_size=1.0), r"fraction in \(0, 1\)"),
+    ((np.zeros((5, 2)), np.zeros(5)), dict(test_size=1.0), r"test_size must be in \(0\.0, 1\.0\); got 1\.0"),
     ((np.zeros((5, 2)), np.zeros(5)), dict(test_size=5), r"row count in 1 .. 4"),
-    ((np.zeros((5, 2)), np.zeros(5)), dict(test_size="0.2"), "test_size must be"),
     ((np.zeros((4, 2)), np.zeros((4, 2))), dict(stratify=True), "1-D class labels"),
 ])
 def test_split_errors(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         datasets.train_test_split(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# Labels never change silently: too large for int64, or for float64's integers
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label", ["1e19", "18446744073709551615", "9007199254740993", "-9223372036854775809",
+                                   "9.3e18"])
+def test_csv_label_too_large_is_refused_with_its_line_and_value(tmp_path, label):
+    path = csv_file(tmp_path, f"a,b,label\n1,2,0\n3,4,{label}\n5,6,1\n")
+    with pytest.raises(datasets.DataFormatError) as info:
+        datasets.load_csv(path)
+    msg = str(info.value)
+    assert "data.csv" in msg and "line 3" in msg and f"'{label}'" in msg and "2**53" in msg
+
+
+def test_csv_large_labels_are_fine_as_regression_targets(tmp_path):
+    path = csv_file(tmp_path, "1,2,0.5\n3,4,1e19\n")
+    X, y = datasets.load_csv(path, target="values")
+    assert y.dtype == np.float64 and y.tolist() == [0.5, 1e19]
+    with pytest.raises(datasets.DataFormatError, match=r"line 2, label column 3 holds '1e19'"):
+        datasets.load_csv(csv_file(tmp_path, "1,2,3\n3,4,1e19\n"), target="auto")
+
+
+@pytest.mark.parametrize("y, index, shown", [
+    (np.array([0.0, 1e19]), 1, "1e+19"),
+    (np.array([0.0, 2.0**53 + 2, 1.0]), 1, "9007199254740994.0"),
+    (np.array([0, 2**64 - 1], dtype=np.uint64), 1, "18446744073709551615"),
+    (np.array([3, 2**63], dtype=np.uint64), 1, "9223372036854775808"),
+])
+def test_npz_label_too_large_is_refused(tmp_path, y, index, shown):
+    np.savez(tmp_path / "big.npz", X=np.zeros((len(y), 2)), y=y)
+    with pytest.raises(datasets.DataFormatError) as info:
+        datasets.load_npz(tmp_path / "big.npz")
+    msg = str(info.value)
+    assert "big.npz" in msg and f"y[{index}] holds {shown}" in msg
+
+
+def test_npz_integer_labels_stay_exact(tmp_path):
+    y = np.array([2**60 + 1, 0, 2**63 - 1], dtype=np.int64)  # no float64 round trip on the way
+    np.savez(tmp_path / "d.npz", X=np.zeros((3, 1)), y=y)
+    assert datasets.load_npz(tmp_path / "d.npz")[1].tolist() == y.tolist()
+    np.savez(tmp_path / "u.npz", X=np.zeros((2, 1)), y=np.array([1, 2**63 - 1], dtype=np.uint64))
+    assert datasets.load_npz(tmp_path / "u.npz")[1].tolist() == [1, 2**63 - 1]
+
+
+def test_mnist_labels_outside_0_to_9_are_refused(tmp_path):
+    images, labels = fake_mnist(6)
+    labels[4] = 10
+    labels[5] = 255
+    write(tmp_path / "train-images-idx3-ubyte", idx_bytes(images))
+    write(tmp_path / "train-labels-idx1-ubyte.gz", idx_bytes(labels), gz=True)
+    with pytest.raises(datasets.DataFormatError) as info:
+        datasets.load_mnist(tmp_path)
+    msg = str(info.value)
+    assert "train-labels-idx1-ubyte.gz" in msg and "label 4 is 10" in msg and "0 .. 9" in msg
+
+
+# ---------------------------------------------------------------------------
+# CSV headers: a data row with a bad cell is reported, never dropped as a header
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, match", [
+    ("1.0,abc,0\n2.0,3.0,1\n", r"data.csv', line 1, column 2: 'abc' is not a number"),
+    ("1.0,,0\n2.0,3.0,1\n", r"line 1, column 2: an empty cell is not a number"),
+    (",0,1,2\n0,0.5,1.5,1\n", r"line 1, column 1: an empty cell is not a number.*header=True"),
+    ("x1,2020,label\n1,2,0\n", r"line 1, column 1: 'x1' is not a number.*header=True"),
+])
+def test_csv_first_row_mixing_numbers_and_text_is_not_dropped(tmp_path, text, match):
+    with pytest.raises(datasets.DataFormatError, match=match):
+        datasets.load_csv(csv_file(tmp_path, text))
+
+
+def test_csv_header_rule(tmp_path):
+    # no cell of the first row is a number: a header (empty cells included, as for an index column)
+    X, y = datasets.load_csv(csv_file(tmp_path, ",a,label\n0,1.5,1\n1,2.5,0\n"), index_column=0)
+    assert X.tolist() == [[1.5], [2.5]] and y.tolist() == [1, 0]
+    # every cell a number: data
+    assert datasets.load_csv(csv_file(tmp_path, "0,1,2\n3,4,5\n"))[0].shape == (2, 2)
+    # a column name passed as label_column marks the first row as the header, numbers or not
+    X, y = datasets.load_csv(csv_file(tmp_path, "0,1,2\n0.5,1.5,1\n"), label_column="2")
+    assert X.tolist() == [[0.5, 1.5]] and y.tolist() == [1]
+    # text only in the index column: could be a header or data, so it is not guessed
+    with pytest.raises(datasets.DataFormatError, match=r"line 1 has text only in its index column"):
+        datasets.load_csv(csv_file(tmp_path, "id,0,1\nr1,0.5,1\n"), index_column=0)
+    X, _ = datasets.load_csv(csv_file(tmp_path, "id,0,1\nr1,0.5,1\n"), index_column=0, header=False)
+    assert X.tolist() == [[0.0], [0.5]]
+
+
+def test_csv_numeric_header_as_pandas_writes_it(tmp_path):
+    # what pandas.DataFrame(np.array(...)).to_csv(path) writes: the index, then columns named 0, 1, 2
+    text = ",0,1,2\n0,0.5,-1.25,1.0\n1,2.0,3.5,0.0\n2,1e-3,7.0,2.0\n"
+    path = csv_file(tmp_path, text)
+    X, y = datasets.load_csv(path, header=True, index_column=0)
+    np.testing.assert_array_equal(X, [[0.5, -1.25], [2.0, 3.5], [1e-3, 7.0]])
+    assert y.dtype == np.int64 and y.tolist() == [1, 0, 2]
+    X2, y2 = datasets.load_csv(path, header=True, index_column=0, label_column="2")
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(y2, y)
+    # ... and to_csv(path, index=False)
+    X3, y3 = datasets.load_csv(csv_file(tmp_path, "0,1,2\n0.5,-1.25,1.0\n2.0,3.5,0.0\n"), header=True)
+    assert X3.tolist() == [[0.5, -1.25], [2.0, 3.5]] and y3.tolist() == [1, 0]
+
+
+def test_csv_written_by_pandas(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((6, 3))
+    y = np.array([0, 2, 1, 1, 0, 2])
+    frame = pd.DataFrame(np.column_stack([X, y]))
+    frame.to_csv(tmp_path / "p.csv")
+    X2, y2 = datasets.load_csv(tmp_path / "p.csv", header=True, index_column=0)
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(y2, y)
+    frame.to_csv(tmp_path / "q.csv", index=False)
+    np.testing.assert_array_equal(datasets.load_csv(tmp_path / "q.csv", header=True)[0], X)
+
+
+# ---------------------------------------------------------------------------
+# CSV options: no labels, index column, header/skip_header, regression targets
+# ---------------------------------------------------------------------------
+
+
+def test_csv_without_labels(tmp_path):
+    X, y = datasets.load_csv(csv_file(tmp_path, "a,b\n1,2\n3,4\n"), label_column=None)
+    assert y is None and X.tolist() == [[1, 2], [3, 4]] and X.dtype == np.float64
+    X, y = datasets.load_csv(csv_file(tmp_path, "5\n6\n"), label_column=None)
+    assert y is None and X.tolist() == [[5], [6]]
+
+
+@pytest.mark.parametrize("text, kwargs", [
+    ("id,a,label,b\nx7,1,0,2\nx8,3,1,4\n", dict(index_column="id", label_column="label")),
+    ("id,a,label,b\nx7,1,0,2\nx8,3,1,4\n", dict(index_column=0, label_column=2)),
+    ("id,a,label,b\nx7,1,0,2\nx8,3,1,4\n", dict(index_column=-4, label_column=-2)),
+    ("a,label,b,id\n1,0,2,2024-01-01\n3,1,4,2024-01-02\n", dict(index_column="id", label_column=1)),
+])
+def test_csv_index_column_is_dropped(tmp_path, text, kwargs):
+    X, y = datasets.load_csv(csv_file(tmp_path, text), **kwargs)
+    assert X.tolist() == [[1, 2], [3, 4]] and y.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("text, kwargs, error, match", [
+    ("a,b,c\n1,2,0\n", dict(index_column=-1), ValueError, r"label_column and index_column both name column"),
+    ("a,b,c\n1,2,0\n", dict(index_column="d"), ValueError, r"index_column 'd' is not a column"),
+    ("1,2,0\n", dict(index_column="id"), ValueError, r"index_column='id' is a column name.*no header row"),
+    ("a,b,c\n1,2,0\n", dict(index_column=3), ValueError, r"index_column=3 is out of range"),
+    ("a,a,c\n1,2,0\n", dict(label_column="a"), ValueError, r"label_column 'a' names 2 columns .*\(1, 2\)"),
+    ("a,b\n1,0\n", dict(index_column=0), datasets.DataFormatError, r"needs at least one feature column"),
+    ("i,a,b\nr,1,0\nr,3,1,9\n", dict(index_column=0), datasets.DataFormatError,
+     r"ragged rows .*line 3 has 4 cells but the header has 3"),
+    ("a,b\n1,0\n", dict(index_column=[0]), TypeError, r"index_column must be a column position"),
+])
+def test_csv_index_column_errors(tmp_path, text, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        datasets.load_csv(csv_file(tmp_path, text), **kwargs)
+
+
+def test_csv_header_options(tmp_path):
+    path = csv_file(tmp_path, "9,9,9\n1,2,0\n")
+    assert datasets.load_csv(path, header=True)[0].tolist() == [[1.0, 2.0]]
+    assert datasets.load_csv(path, header=False)[0].shape == (2, 2)
+    assert datasets.load_csv(path, -1, ",", False)[0].shape == (2, 2)  # skip_header was the 4th argument
+    assert datasets.load_csv(path, header="AUTO")[0].shape == (2, 2)
+    with pytest.raises(ValueError, match="pass header= or its former name skip_header=, not both"):
+        datasets.load_csv(path, header=True, skip_header=True)
+    with pytest.raises(xpnet.InvalidTypeError,
+                       match=r"header must be 'auto', True or False; got NoneType None \(header=False reads"):
+        datasets.load_csv(path, header=None)
+    with pytest.raises(xpnet.InvalidTypeError, match=r"got int 0 \(header=True reads the first row"):
+        datasets.load_csv(path, header=0)
+    with pytest.raises(xpnet.InvalidArgumentError, match="header must be 'auto', True or False; got str"):
+        datasets.load_csv(path, header="yes")
+
+
+def test_csv_regression_targets(tmp_path):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((5, 2))
+    t = rng.standard_normal(5) * 10
+    path = tmp_path / "reg.csv"
+    np.savetxt(path, np.column_stack([X, t]), delimiter=",", fmt="%.17g", header="x1,x2,t", comments="")
+    for target in ("auto", "values"):
+        X2, t2 = datasets.load_csv(path, target=target)
+        assert t2.dtype == np.float64
+        np.testing.assert_array_equal(t2, t)
+        np.testing.assert_array_equal(X2, X)
+    with pytest.raises(datasets.DataFormatError, match="not an integer class label.*target='values'"):
+        datasets.load_csv(path)  # the default reads class labels
+    whole = csv_file(tmp_path, "1,2,3.0\n4,5,-1\n")
+    assert datasets.load_csv(whole, target="auto")[1].dtype == np.int64
+    assert datasets.load_csv(whole, target="values")[1].tolist() == [3.0, -1.0]
+    assert datasets.load_csv(whole, target="values")[1].dtype == np.float64
+    with pytest.raises(xpnet.InvalidArgumentError, match="unknown target 'regression'; expected one of "
+                                                         "classes, auto, values"):
+        datasets.load_csv(whole, target="regression")
+
+
+def test_csv_features_must_be_finite_and_labels_numbers(tmp_path):
+    with pytest.raises(datasets.DataFormatError, match=r"line 3, column 2 \('b'\): nan is not a finite"):
+        datasets.load_csv(csv_file(tmp_path, "a,b,y\n1,2,0\n3,nan,1\n"))
+    with pytest.raises(datasets.DataFormatError, match=r"line 2, column 3: 'setosa' is not a number \("):
+        datasets.load_csv(csv_file(tmp_path, "1,2,0\n3,4,setosa\n"))
+    with pytest.raises(datasets.DataFormatError, match=r"line 2, label column 1 holds inf"):
+        datasets.load_csv(csv_file(tmp_path, "0,1\ninf,2\n"), label_column=0, target="values")
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 12), d=st.integers(1, 4), seed=st.integers(0, 1000), index=st.booleans(),
+       label_at=st.integers(0, 4))
+def test_csv_index_and_label_anywhere_roundtrip_property(tmp_path_factory, n, d, seed, index, label_at):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = rng.integers(0, 5, size=n)
+    columns = [[repr(float(v)) for v in X[:, j]] for j in range(d)]
+    names = [f"f{j}" for j in range(d)]
+    at = min(label_at, d)
+    columns.insert(at, [str(v) for v in y])
+    names.insert(at, "label")
+    if index:
+        columns.insert(0, [f"row{i}" for i in range(n)])
+        names.insert(0, "")
+    text = ",".join(names) + "\n" + "".join(",".join(row) + "\n" for row in zip(*columns))
+    path = tmp_path_factory.mktemp("csv") / "r.csv"
+    path.write_text(text)
+    X2, y2 = datasets.load_csv(path, label_column="label", index_column=0 if index else None)
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(y2, y)
+
+
+# ---------------------------------------------------------------------------
+# NPZ options
+# ---------------------------------------------------------------------------
+
+
+def test_npz_without_labels_and_with_targets(tmp_path):
+    X = np.arange(6.0).reshape(3, 2)
+    np.savez(tmp_path / "x.npz", X=X)
+    X2, y2 = datasets.load_npz(tmp_path / "x.npz", y_key=None)
+    assert y2 is None and X2.tolist() == X.tolist()
+    t = np.array([0.5, -2.0, 3.25], dtype=np.float32)
+    np.savez(tmp_path / "r.npz", X=X, y=t)
+    for target in ("auto", "values"):
+        _, t2 = datasets.load_npz(tmp_path / "r.npz", target=target)
+        assert t2.dtype == np.float64 and t2.tolist() == t.tolist()
+    np.savez(tmp_path / "i.npz", X=X, y=np.array([2.0, 0.0, 1.0]))
+    assert datasets.load_npz(tmp_path / "i.npz", target="auto")[1].dtype == np.int64
+    assert datasets.load_npz(tmp_path / "i.npz", target="values")[1].dtype == np.float64
+    with pytest.raises(xpnet.InvalidTypeError, match="y_key must be a str naming an array, or None"):
+        datasets.load_npz(tmp_path / "i.npz", y_key=1)
+    with pytest.raises(datasets.DataFormatError, match=r"y\[1\] holds nan"):
+        np.savez(tmp_path / "n.npz", X=X, y=np.array([0.0, np.nan, 1.0]))
+        datasets.load_npz(tmp_path / "n.npz", target="values")

@@ -197,7 +197,7 @@ def test_decision_grid_constant_feature_gets_a_margin(flower_model):
     (dict(resolution=1), ValueError, "resolution must be an int >= 2"),
     (dict(resolution=10.0), ValueError, "resolution"),
     (dict(padding=-1), ValueError, "padding"),
-    (dict(output="logits"), ValueError, "output must be 'label' or 'proba'"),
+    (dict(output="logits"), ValueError, "unknown output 'logits'; expected one of label, proba"),
 ])
 def test_decision_grid_bad_arguments(flower_model, kwargs, error, match):
     model, X, _, _ = flower_model

@@ -25,7 +25,8 @@ from typing import Any, Callable, NamedTuple
 
 
 from .backend import array_namespace
-from .errors import InvalidArgumentError, InvalidTypeError
+from .errors import InvalidArgumentError, InvalidTypeError  # noqa: F401 (documented in Raises)
+from .validation import check_choice
 
 __all__ = [
     "Activation",
@@ -392,15 +393,4 @@ def get_activation(spec: str | Activation, argument: str = "activation") -> Acti
     """
     if isinstance(spec, Activation):
         return spec
-    if not isinstance(spec, str):
-        raise InvalidTypeError(
-            f"{argument} must be an activation name ({', '.join(ACTIVATIONS)}); "
-            f"got {type(spec).__name__} {spec!r}"
-        )
-    key = spec.lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    if key not in ACTIVATIONS:
-        raise InvalidArgumentError(
-            f"unknown {argument} {spec!r}; expected one of {', '.join(ACTIVATIONS)}"
-        )
-    return ACTIVATIONS[key]
+    return ACTIVATIONS[check_choice(argument, spec, ACTIVATIONS, aliases=_ALIASES)]

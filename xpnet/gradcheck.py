@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np  # host side: perturbations are made here and moved one array at a time
 
 from .backend import host_rng, to_numpy
-from .errors import InvalidArgumentError, InvalidTypeError
+from .errors import InvalidTypeError
 from .model import MLP, forward
+from .validation import check_int, check_number
 
 __all__ = ["gradcheck"]
 
@@ -54,13 +55,8 @@ def gradcheck(model: MLP, X: Any, y: Any, eps: float = 1e-6, max_entries: int | 
     """
     if not isinstance(model, MLP):
         raise InvalidTypeError(f"model must be an xpnet.MLP; got {type(model).__name__}")
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)):
-        raise InvalidTypeError(f"eps must be a positive finite number; got {type(eps).__name__} {eps!r}")
-    if not 0 < eps < np.inf:
-        raise InvalidArgumentError(f"eps must be a positive finite number; got {eps!r}")
-    if max_entries is not None and (isinstance(max_entries, bool) or not isinstance(max_entries, int)
-                                    or max_entries < 1):
-        raise InvalidArgumentError(f"max_entries must be a positive int or None; got {max_entries!r}")
+    eps = check_number("eps", eps, low=0.0, low_open=True)
+    max_entries = check_int("max_entries", max_entries, low=1, allow_none=True)
     m64 = model.astype("float64")
     _, grads = m64.gradients(X, y)
     Xd = m64._X(X)

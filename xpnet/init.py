@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import numpy as np  # host side by design: draws happen here, then one transfer
 
-from .errors import InvalidArgumentError
+from .validation import check_choice
 
 __all__ = ["INITIALIZERS", "init_params", "weight_std"]
 
@@ -75,12 +75,7 @@ _DRAWS = {"torch": _draw_torch}  # every other initializer: a zero-mean normal W
 
 def weight_std(method: str, n_in: int, n_out: int, init_scale: float = 0.01) -> float:
     """Standard deviation of the initial weights of an ``n_in x n_out`` layer."""
-    key = method.lower() if isinstance(method, str) else method
-    if key not in INITIALIZERS:
-        raise InvalidArgumentError(
-            f"unknown init {method!r}; expected one of {', '.join(INITIALIZERS)}"
-        )
-    return INITIALIZERS[key](n_in, n_out, init_scale)
+    return INITIALIZERS[check_choice("init", method, INITIALIZERS)](n_in, n_out, init_scale)
 
 
 def init_params(sizes: list[int], method: str, init_scale: float, rng: Any) -> list[tuple[Any, Any]]:

@@ -52,6 +52,7 @@ from typing import Any, Callable, NamedTuple
 
 from .backend import array_namespace
 from .errors import InvalidArgumentError, InvalidTypeError
+from .validation import check_choice
 
 __all__ = [
     "Loss",
@@ -227,14 +228,7 @@ def get_loss(spec: str | Loss | None, output: str) -> Loss:
     if isinstance(spec, Loss):
         loss = spec
     elif isinstance(spec, str):
-        key = spec.lower().replace("-", "_")
-        key = _ALIASES.get(key, key)
-        if key not in LOSSES:
-            raise InvalidArgumentError(
-                f"unknown loss {spec!r}; expected one of {', '.join(LOSSES)} or None "
-                "(the loss matched to the output activation)"
-            )
-        loss = LOSSES[key]
+        loss = LOSSES[check_choice("loss", spec, LOSSES, aliases=_ALIASES)]
     else:
         raise InvalidTypeError(f"loss must be a loss name or None; got {type(spec).__name__}")
     if loss.outputs is not None and output not in loss.outputs:

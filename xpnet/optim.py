@@ -39,6 +39,7 @@ from typing import Any, Callable, NamedTuple
 
 from .backend import array_namespace
 from .errors import InvalidArgumentError, InvalidTypeError
+from .validation import check_bool, check_choice, check_number
 
 __all__ = [
     "Optimizer",
@@ -66,16 +67,17 @@ class Optimizer(NamedTuple):
     update: Callable[[list, list, dict], tuple[list, dict]] | None = None
 
 
-def _check(name: str, value: Any, low: float, high: float = math.inf, *, low_open=False, high_open=True):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidTypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
-    ok_low = value > low if low_open else value >= low
-    ok_high = value < high if high_open else value <= high
-    if not (ok_low and ok_high and math.isfinite(value)):
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise InvalidArgumentError(f"{name} must be in {lo}{low}, {high}{hi}; got {value!r}")
-    return float(value)
+def _lr(value: Any) -> float:
+    return check_number("lr", value, low=0.0, low_open=True)
+
+
+def _fraction(name: str, value: Any, *, high_open: bool = True) -> float:
+    """A hyperparameter in [0, 1) (momentum, betas) or [0, 1] (``high_open=False``: alpha, dampening)."""
+    return check_number(name, value, low=0.0, high=1.0, high_open=high_open)
+
+
+def _nonneg(name: str, value: Any) -> float:
+    return check_number(name, value, low=0.0)
 
 
 def _zeros_like(params):
@@ -109,10 +111,11 @@ def sgd(lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
     ``buf = mu * buf + (1 - dampening) * g`` after; the step uses ``buf``, or
     ``g + mu * buf`` with ``nesterov=True``.
     """
-    lr = _check("lr", lr, 0.0, low_open=True)
-    momentum = _check("momentum", momentum, 0.0, 1.0)
-    dampening = _check("dampening", dampening, 0.0, 1.0, high_open=False)
-    weight_decay = _check("weight_decay", weight_decay, 0.0)
+    lr = _lr(lr)
+    momentum = _fraction("momentum", momentum)
+    dampening = _fraction("dampening", dampening, high_open=False)
+    weight_decay = _nonneg("weight_decay", weight_decay)
+    nesterov = check_bool("nesterov", nesterov)
     if nesterov and (momentum <= 0 or dampening != 0):
         raise InvalidArgumentError("nesterov=True needs momentum > 0 and dampening = 0")
 
@@ -143,11 +146,11 @@ def sgd(lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
 def adagrad(lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
             initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> Optimizer:
     """Adagrad, ``torch.optim.Adagrad`` semantics."""
-    lr = _check("lr", lr, 0.0, low_open=True)
-    lr_decay = _check("lr_decay", lr_decay, 0.0)
-    weight_decay = _check("weight_decay", weight_decay, 0.0)
-    initial_accumulator_value = _check("initial_accumulator_value", initial_accumulator_value, 0.0)
-    eps = _check("eps", eps, 0.0)
+    lr = _lr(lr)
+    lr_decay = _nonneg("lr_decay", lr_decay)
+    weight_decay = _nonneg("weight_decay", weight_decay)
+    initial_accumulator_value = _nonneg("initial_accumulator_value", initial_accumulator_value)
+    eps = _nonneg("eps", eps)
 
     def init(params):
         return {"t": 0, "lr": lr, "sum": [z + initial_accumulator_value for z in _zeros_like(params)]}
@@ -172,11 +175,12 @@ def adagrad(lr: float = 0.01, lr_decay: float = 0.0, weight_decay: float = 0.0,
 def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
             momentum: float = 0.0, centered: bool = False) -> Optimizer:
     """RMSprop, ``torch.optim.RMSprop`` semantics (``eps`` outside the square root)."""
-    lr = _check("lr", lr, 0.0, low_open=True)
-    alpha = _check("alpha", alpha, 0.0, 1.0, high_open=False)
-    eps = _check("eps", eps, 0.0)
-    weight_decay = _check("weight_decay", weight_decay, 0.0)
-    momentum = _check("momentum", momentum, 0.0, 1.0)
+    lr = _lr(lr)
+    alpha = _fraction("alpha", alpha, high_open=False)
+    eps = _nonneg("eps", eps)
+    weight_decay = _nonneg("weight_decay", weight_decay)
+    momentum = _fraction("momentum", momentum)
+    centered = check_bool("centered", centered)
 
     def init(params):
         return {
@@ -216,13 +220,14 @@ def rmsprop(lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, weight_dec
 
 # -- Adam / AdamW ----------------------------------------------------------------
 def _adam(name: str, lr, betas, eps, weight_decay, amsgrad, decoupled) -> Optimizer:
-    lr = _check("lr", lr, 0.0, low_open=True)
+    lr = _lr(lr)
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise InvalidArgumentError(f"betas must be a pair (beta1, beta2); got {betas!r}")
-    beta1 = _check("betas[0]", betas[0], 0.0, 1.0)
-    beta2 = _check("betas[1]", betas[1], 0.0, 1.0)
-    eps = _check("eps", eps, 0.0)
-    weight_decay = _check("weight_decay", weight_decay, 0.0)
+    beta1 = _fraction("betas[0]", betas[0])
+    beta2 = _fraction("betas[1]", betas[1])
+    eps = _nonneg("eps", eps)
+    weight_decay = _nonneg("weight_decay", weight_decay)
+    amsgrad = check_bool("amsgrad", amsgrad)
 
     def init(params):
         return {
@@ -305,11 +310,9 @@ def get_optimizer(spec: str | Optimizer = "sgd", lr: float | None = None, moment
             f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or an xpnet.optim.Optimizer; "
             f"got {type(spec).__name__}"
         )
-    key = spec.lower()
-    if key not in OPTIMIZERS:
-        raise InvalidArgumentError(
-            f"unknown optimizer {spec!r}; expected one of {', '.join(OPTIMIZERS)}"
-        )
+    key = check_choice("optimizer", spec, OPTIMIZERS)
+    momentum = _fraction("momentum", momentum)
+    nesterov = check_bool("nesterov", nesterov)
     if lr is not None:
         kwargs["lr"] = lr
     if weight_decay or key != "adamw":

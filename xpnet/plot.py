@@ -1,7 +1,7 @@
 """Plots of training runs and decision boundaries (matplotlib, optional).
 
 matplotlib is not a dependency of xpnet: it is imported inside the functions,
-and a clear :class:`~xpnet.datasets.MissingDependencyError` (an
+and a clear :class:`~xpnet.errors.MissingDependencyError` (an
 ``ImportError``) says what to install when it is missing::
 
     pip install matplotlib
@@ -21,15 +21,14 @@ whatever backend they live on; results come back with :func:`xpnet.to_numpy`.
 from __future__ import annotations
 
 import numbers
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from .backend import to_numpy
-from .datasets import MissingDependencyError
-from .errors import InvalidArgumentError, InvalidTypeError
+from .errors import InvalidArgumentError, InvalidTypeError, MissingDependencyError
+from .validation import check_bool, check_choice, check_int, check_number, check_path
 
 __all__ = ["plot_history", "plot_decision_boundary", "decision_grid", "plot_summary"]
 
@@ -68,14 +67,19 @@ def _figure(path: Any, ax: Any, ncols: int, figsize: tuple[float, float]):
     return fig, list(fig.subplots(1, ncols, squeeze=False)[0])
 
 
+def _output_args(path: Any, dpi: Any) -> tuple[Any, float]:
+    """``path`` (None or a file name to write) and ``dpi``, checked before anything is drawn."""
+    path = None if path is None else check_path("path", path, must_exist=False)
+    return path, check_number("dpi", dpi, low=0.0, low_open=True)
+
+
+def _grid_args(resolution: Any, padding: Any) -> tuple[int, float]:
+    return check_int("resolution", resolution, low=2), check_number("padding", padding, low=0.0)
+
+
 def _save(fig: Any, path: Any, dpi: float) -> None:
-    if path is None:
-        return
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise InvalidTypeError(f"path must be a str or os.PathLike; got {path!r}") from None
-    fig.savefig(path, dpi=dpi)
+    if path is not None:
+        fig.savefig(path, dpi=dpi)
 
 
 # ---------------------------------------------------------------------------
@@ -159,6 +163,8 @@ def plot_history(history: Any, path: Any = None, ax: Any = None, *, title: str |
         No loss values, or series of different lengths.
     """
     h = _history_dict(history)
+    path, dpi = _output_args(path, dpi)
+    logy = check_bool("logy", logy)
     has_acc = len(h["accuracy"]) > 0 or len(h["val_accuracy"]) > 0
     fig, axes = _figure(path, ax, 2 if has_acc else 1, (10.0, 4.0) if has_acc else (5.5, 4.0))
     epochs = np.arange(1, len(h["loss"]) + 1)
@@ -273,13 +279,8 @@ def decision_grid(model: Any, X: Any, resolution: int = 200, *, padding: float =
     """
     _check_model(model)
     X = _points_2d(X)
-    if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or resolution < 2:
-        raise InvalidArgumentError(f"resolution must be an int >= 2; got {resolution!r}")
-    if isinstance(padding, bool) or not isinstance(padding, numbers.Real) or not padding >= 0:
-        raise InvalidArgumentError(f"padding must be a number >= 0; got {padding!r}")
-    if output not in ("label", "proba"):
-        raise InvalidArgumentError(f"output must be 'label' or 'proba'; got {output!r}")
-    resolution = int(resolution)
+    resolution, padding = _grid_args(resolution, padding)
+    output = check_choice("output", output, ("label", "proba"))
     axes = []
     for j in range(2):
         lo, hi = float(X[:, j].min()), float(X[:, j].max())
@@ -363,6 +364,8 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Any = None, ax: Any
     _check_model(model)
     X = _points_2d(X)
     y = _labels(y, X.shape[0])
+    resolution, padding = _grid_args(resolution, padding)
+    path, dpi = _output_args(path, dpi)
     out_name, n_out = _output_of(model)
     if not _drawable(model):
         raise InvalidArgumentError(
@@ -439,6 +442,8 @@ def plot_summary(history: Any, model: Any = None, X: Any = None, y: Any = None, 
     matplotlib.figure.Figure
     """
     h = _history_dict(history)
+    path, dpi = _output_args(path, dpi)
+    resolution = check_int("resolution", resolution, low=2)
     has_acc = len(h["accuracy"]) > 0 or len(h["val_accuracy"]) > 0
     boundary = False
     if model is not None and X is not None and y is not None:

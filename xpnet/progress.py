@@ -23,7 +23,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, MissingDependencyError
+from .validation import check_bool, check_int, check_number
 
 __all__ = ["Progress"]
 
@@ -105,17 +106,10 @@ class Progress:
     def __init__(self, total_epochs: int, enabled: bool = True, stream: TextIO | None = None, *,
                  force: bool = False, use_tqdm: bool | None = None, min_interval: float = 1.0,
                  desc: str = "training") -> None:
-        if (isinstance(total_epochs, bool) or not isinstance(total_epochs, numbers.Integral)
-                or total_epochs < 1):
-            raise InvalidArgumentError(f"total_epochs must be a positive int; got {total_epochs!r}")
-        if (isinstance(min_interval, bool) or not isinstance(min_interval, numbers.Real)
-                or not min_interval >= 0):
-            raise InvalidArgumentError(f"min_interval must be a number >= 0; got {min_interval!r}")
-        if use_tqdm not in (None, True, False):
-            raise InvalidArgumentError(f"use_tqdm must be None, True or False; got {use_tqdm!r}")
-        self.total = int(total_epochs)
+        self.total = check_int("total_epochs", total_epochs, low=1)
+        self.min_interval = check_number("min_interval", min_interval, low=0.0)
+        use_tqdm = check_bool("use_tqdm", use_tqdm, allow_none=True)
         self.stream = sys.stderr if stream is None else stream
-        self.min_interval = float(min_interval)
         self.desc = str(desc)
         self.active = bool(enabled) and (bool(force) or _isatty(self.stream))
         self.kind: str | None = None
@@ -135,8 +129,6 @@ class Progress:
                 from tqdm import tqdm
             except ImportError:
                 if use_tqdm:
-                    from .datasets import MissingDependencyError
-
                     raise MissingDependencyError("the progress bar needs tqdm: pip install tqdm") from None
         if tqdm is not None:
             self.kind = "tqdm"
@@ -149,10 +141,7 @@ class Progress:
     # -- the display ---------------------------------------------------------
     def update(self, epoch: int, metrics: Mapping[str, Any] | None = None) -> None:
         """Show that ``epoch`` epochs (``0 .. total_epochs``) are done, with ``metrics``."""
-        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or not 0 <= epoch <= self.total:
-            raise InvalidArgumentError(
-                f"epoch must be an int in 0 .. {self.total} (completed epochs); got {epoch!r}"
-            )
+        epoch = check_int("epoch", epoch, low=0, high=self.total)
         if metrics is not None and not isinstance(metrics, Mapping):
             raise InvalidArgumentError(f"metrics must be a dict of name -> number; got {metrics!r}")
         self.epoch = int(epoch)
