@@ -17,7 +17,7 @@ import numpy as np  # host side by design: validation happens before the transfe
 from .backend import Backend, dtype_name, is_library_array, require_backend, to_numpy
 from .errors import InvalidArgumentError, InvalidTypeError
 
-__all__ = ["as_features", "as_targets"]
+__all__ = ["as_features", "as_targets", "as_weights"]
 
 
 def _host(a: Any, name: str) -> np.ndarray:
@@ -183,3 +183,72 @@ def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend
             f"probabilities); got values from {T.min()} to {T.max()}"
         )
     return backend.asarray(T, dtype)
+
+
+def as_weights(sample_weight: Any, class_weight: Any, y: Any, n_samples: int, n_out: int, output: str,
+               backend: Backend, dtype: Any) -> Any:
+    """The row weights ``sample_weight[i] * class_weight[label_i]`` as an ``(n, 1)`` column on ``backend``,
+    or None when neither is given.
+
+    ``sample_weight``: ``n`` finite numbers >= 0, not all 0. ``class_weight``:
+    ``"balanced"`` (``n / (classes * count)`` per class present, scikit-learn's
+    rule) or a dict ``{label: weight}`` (labels not in it weigh 1); it needs
+    class labels, so a softmax or single-sigmoid output.
+    """
+    if sample_weight is None and class_weight is None:
+        return None
+    w = np.ones(n_samples) if sample_weight is None else _sample_weights(sample_weight, n_samples)
+    if class_weight is not None:
+        w = w * _class_weights(class_weight, _class_ids(y, n_samples, n_out, output), n_out)
+    if not w.sum() > 0:
+        raise InvalidArgumentError("the sample weights are all 0 (after class_weight); give some rows weight")
+    return backend.asarray(w.reshape(-1, 1), dtype)
+
+
+def _sample_weights(sample_weight: Any, n_samples: int) -> np.ndarray:
+    host = _host(sample_weight, "sample_weight")
+    if host.ndim != 1:
+        raise InvalidArgumentError(f"sample_weight must be 1-D, one weight per row; got shape {host.shape}")
+    w = host.astype(np.float64)
+    if w.shape[0] != n_samples:
+        raise InvalidArgumentError(f"sample_weight has {w.shape[0]} weights but X has {n_samples} rows")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InvalidArgumentError("sample_weight must hold finite numbers >= 0")
+    return w
+
+
+def _class_ids(y: Any, n_samples: int, n_out: int, output: str) -> np.ndarray:
+    """Each row's class (0 .. k-1) from labels or one-hot rows: what class weights are looked up by."""
+    host = _host(y, "y")
+    if output == "softmax" and host.ndim == 2 and host.shape[1] == n_out > 1:
+        if not np.all((host == 0) | (host == 1)) or not np.all(host.sum(axis=1) == 1):
+            raise InvalidArgumentError("class_weight needs class labels; y holds probability rows, not one-hot "
+                                       "rows: pass sample_weight instead")
+        return np.argmax(host, axis=1)
+    if output not in ("softmax", "sigmoid") or (output == "sigmoid" and n_out > 1):
+        raise InvalidArgumentError(
+            f"class_weight needs class labels: a softmax or single-unit sigmoid output, not {output!r} with "
+            f"{n_out} units; pass sample_weight instead"
+        )
+    return host.reshape(-1).astype(np.int64)  # as_targets has checked the labels
+
+
+def _class_weights(class_weight: Any, ids: np.ndarray, n_out: int) -> np.ndarray:
+    classes = max(n_out, 2)
+    counts = np.bincount(ids, minlength=classes)
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        present = counts > 0
+        table = np.ones(classes)
+        table[present] = ids.shape[0] / (present.sum() * counts[present])
+        return table[ids]
+    if not isinstance(class_weight, dict):
+        raise InvalidTypeError(f"class_weight must be 'balanced' or a dict {{label: weight}}; got {class_weight!r}")
+    table = np.ones(classes)
+    for label, weight in class_weight.items():
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < classes:
+            raise InvalidArgumentError(f"class_weight has label {label!r}; the labels are 0 .. {classes - 1}")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)) or \
+                not (np.isfinite(weight) and weight >= 0):
+            raise InvalidArgumentError(f"class_weight[{label}] must be a finite number >= 0; got {weight!r}")
+        table[int(label)] = float(weight)
+    return table[ids]

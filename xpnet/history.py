@@ -56,6 +56,9 @@ class History:
     best_epoch: int | None = None
     stopped_early: bool = False
     seconds: float = 0.0
+    #: The optimizer's state at the end of the run (arrays on the training device), for
+    #: ``train(..., optimizer_state=...)`` to continue from; not part of :meth:`as_dict`.
+    optimizer_state: dict | None = field(default=None, compare=False)
 
     @property
     def epochs(self) -> int:

@@ -27,19 +27,23 @@ __all__ = ["Run", "fit", "train_step"]
 
 
 def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimizer: Optimizer,
-               masks: Sequence[Any] | None = None, *, inplace: bool = False) -> tuple[list, dict, Any, Any]:
+               masks: Sequence[Any] | None = None, *, inplace: bool = False,
+               weights: Any = None) -> tuple[list, dict, Any, Any]:
     """One gradient-descent step on a batch; returns ``(params, opt_state, loss, output)``.
 
     ``params`` is the flat list ``[W1, b1, W2, b2, ...]``; ``loss`` is a 0-D
     array on the device. ``inplace=True`` applies the optimizer's in-place
     ``update`` (what :func:`xpnet.train` does, on arrays it owns): the arrays of
     ``params`` and ``opt_state`` are overwritten where the library allows it.
+    ``weights`` (optional) is an ``(n, 1)`` column of row weights that sum to
+    1: the loss and its gradient are then the weighted mean over the rows.
     """
     pairs = pairs_of(params)
     layers = forward(pairs, X, model.activations, masks)                      # forward
     top = layers[-1]
-    loss = model.loss_fn.value(top.Z, top.A, T)                                # loss
-    dZ = output_delta(top, T, model.output, model.loss_fn)
+    loss = (model.loss_fn.value(top.Z, top.A, T) if weights is None           # loss
+            else model.loss_fn.value(top.Z, top.A, T, weights))
+    dZ = output_delta(top, T, model.output, model.loss_fn, weights)
     grads = backward(pairs, layers, dZ, model.activations, masks)             # backward
     flat_grads = [g for pair in grads for g in pair]
     rule = optimizer.update if inplace and optimizer.update is not None else optimizer.step
@@ -208,30 +212,30 @@ def _run_epoch(run: Run, hold: "HoldInterrupts") -> list:
     stays held until the loop has recorded the epoch.
     """
     be, xp, net = run.backend, run.backend.xp, run.model
-    X, T = run.data[0], run.data[1]
+    X, T, W = run.data
     n = X.shape[0]
     bs = n if run.batch_size is None else min(run.batch_size, n)
     order = be.asarray(run.rng.permutation(n)) if run.shuffle and bs < n else None
     masks_epoch, scale = _epoch_masks(run, n)
-    losses, corrects = [], []  # per-batch 0-D device arrays, reduced once per epoch
+    losses, corrects, totals = [], [], []  # per-batch 0-D device arrays, reduced once per epoch
     for start in range(0, n, bs):
         stop = min(start + bs, n)
-        if order is not None:
-            idx = order[start:stop]
-            Xb, Tb = xp.take(X, idx, axis=0), xp.take(T, idx, axis=0)
-        else:
-            Xb, Tb = (X, T) if bs == n else (X[start:stop, :], T[start:stop, :])
+        Xb, Tb, Wb = _batch(X, T, W, order, start, stop, bs == n, xp)
         masks = None if masks_epoch is None else [xp.astype(m[start:stop, :], net.dtype) * scale for m in masks_epoch]
+        if Wb is not None:
+            totals.append(xp.sum(Wb))
+            Wb = Wb / totals[-1]
         hold.busy = True
         run.params, run.opt_state, loss, A = train_step(run.params, run.opt_state, Xb, Tb, net, run.optimizer,
-                                                        masks, inplace=True)
+                                                        masks, inplace=True, weights=Wb)
         if stop < n:
             hold.leave()
         losses.append(loss)
         correct = _n_correct(A, Tb, net.output.name, xp)
         if correct is not None:
             corrects.append(correct)
-    metrics = [_epoch_mean(losses, bs, n - (len(losses) - 1) * bs, n, xp)]
+    metrics = [_epoch_mean(losses, bs, n - (len(losses) - 1) * bs, n, xp) if W is None
+               else _weighted_mean(losses, totals, xp)]
     if corrects:
         metrics.append(corrects[0] if len(corrects) == 1 else xp.sum(xp.stack(corrects)))
     return metrics
@@ -256,6 +260,24 @@ def _n_correct(A: Any, T: Any, output: str, xp: Any) -> Any:
     else:
         return None
     return xp.sum(xp.astype(hits, A.dtype))  # exact up to 2**24 hits a batch in float32
+
+
+def _batch(X: Any, T: Any, W: Any, order: Any, start: int, stop: int, whole: bool, xp: Any) -> tuple:
+    """Rows ``start:stop`` of the epoch (in shuffled order when ``order`` is given) of X, T and the weights."""
+    if order is not None:
+        idx = order[start:stop]
+        return (xp.take(X, idx, axis=0), xp.take(T, idx, axis=0),
+                None if W is None else xp.take(W, idx, axis=0))
+    if whole:
+        return X, T, W
+    return X[start:stop, :], T[start:stop, :], None if W is None else W[start:stop, :]
+
+
+def _weighted_mean(batch_means: list, totals: list, xp: Any) -> Any:
+    """The epoch's weighted mean loss from per-batch weighted means and their weight totals."""
+    if len(batch_means) == 1:
+        return batch_means[0]
+    return xp.sum(xp.stack([m * t for m, t in zip(batch_means, totals)])) / xp.sum(xp.stack(totals))
 
 
 def _epoch_mean(batch_means: list, rows: int, last_rows: int, n: int, xp: Any) -> Any:

@@ -20,7 +20,7 @@ from .backend import Backend, get_backend, host_copies, host_rng, infer_backend,
 from .callbacks import (Callback, Checkpoint, DivergenceGuard, EarlyStopping, ProgressBar, ProgressLines,
                         RecordHistory)
 from .callbacks.base import as_callbacks
-from .data import as_features, as_targets
+from .data import as_features, as_targets, as_weights
 from .errors import InvalidArgumentError, InvalidTypeError, TrainingDivergedError
 from .history import History
 from .loop import Run, fit, train_step
@@ -40,7 +40,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
           early_stopping: int | EarlyStopping | None = None, verbose: bool | int = False,
           sync_every: int = 100, checkpoint: str | os.PathLike | None = None,
           checkpoint_every: int = 1, resume: bool = False,
-          progress: bool | Progress | None = None, callbacks: list[Callback] | None = None) -> History:
+          progress: bool | Progress | None = None, callbacks: list[Callback] | None = None,
+          sample_weight: Any = None, class_weight: Any = None, optimizer_state: dict | None = None) -> History:
     """Train ``model`` in place on ``(X, y)`` and return its :class:`History`.
 
     Parameters
@@ -100,12 +101,24 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     callbacks : list of Callback
         More callbacks (:mod:`xpnet.callbacks`), called after the divergence
         guard and before the ones the keywords above build.
+    sample_weight : array (n_samples,) or None
+        Row weights (finite, >= 0): the training loss and its gradient are the
+        weighted mean over each batch's rows (``history.loss`` over the epoch's).
+    class_weight : "balanced", dict or None
+        Weights per class label, multiplied into ``sample_weight``:
+        ``"balanced"`` gives each class ``n / (classes * count)``; a dict maps
+        labels to weights (others weigh 1). Validation metrics are unweighted.
+    optimizer_state : dict or None
+        The optimizer state to start from (``history.optimizer_state`` of an
+        earlier run with the same optimizer and model): how ``partial_fit``
+        continues Adam's moments from one call to the next.
 
     Returns
     -------
     History
         Per-epoch ``loss`` (mean over the epoch's rows), ``accuracy``, ``lr``
-        and, with validation data, ``val_loss``/``val_accuracy``.
+        and, with validation data, ``val_loss``/``val_accuracy``;
+        ``history.optimizer_state`` is the optimizer's state at the end.
 
     Raises
     ------
@@ -133,13 +146,15 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
                 "lr_schedule": None if schedule is None else describe(schedule)}
     with be.activate():  # CuPy: the model's GPU is current for the whole run
         net = model.to(be)
-        data = _on_device(net, X, y, "X", "y")
+        Xd, Td = _on_device(net, X, y, "X", "y")
+        data = (Xd, Td, as_weights(sample_weight, class_weight, y, Xd.shape[0], net.sizes[-1], net.output.name,
+                                   be, net.dtype))
         val = None if X_val is None and y_val is None else _on_device(net, X_val, y_val, "X_val", "y_val")
         # the run's own copy: updates happen in place, and arrays the caller holds never change. The
         # model takes the copy at once (its old arrays are freed unless the caller holds them).
         params = [be.xp.asarray(a, copy=True) for pair in net.params for a in pair]
         net._params = pairs_of(params)
-        opt_state = opt.init(params)
+        opt_state = opt.init(params) if optimizer_state is None else _moved_state(optimizer_state, opt, params, net)
         if schedule is not None and "lr" not in opt_state:
             raise InvalidArgumentError(
                 f"optimizer {opt.name!r} keeps no learning rate in its state (state['lr']), so "
@@ -169,6 +184,26 @@ def _drive(run: Run, model: MLP, net: MLP) -> History:
     return run.history
 
 
+def _moved_state(state: Any, opt: Optimizer, params: list, net: MLP) -> dict:
+    """An optimizer state from an earlier run, checked against this optimizer and moved to the device."""
+    fresh = opt.init(params)
+    if not isinstance(state, dict) or set(state) != set(fresh):
+        raise InvalidArgumentError(
+            f"optimizer_state does not belong to optimizer {opt.name!r} (its keys are "
+            f"{sorted(state) if isinstance(state, dict) else type(state).__name__}, {opt.name!r} keeps "
+            f"{sorted(fresh)}); pass the history.optimizer_state of a run with the same optimizer"
+        )
+    moved = {}
+    for key, value in state.items():
+        if isinstance(fresh[key], list):
+            if not isinstance(value, list) or [tuple(a.shape) for a in value] != [tuple(a.shape) for a in params]:
+                raise InvalidArgumentError(f"optimizer_state[{key!r}] does not match the model's parameter shapes")
+            # updated in place: the run's own copy
+            value = [net.backend.xp.asarray(net.backend.asarray(a, net.dtype), copy=True) for a in value]
+        moved[key] = value
+    return moved
+
+
 def _finish(run: Run, model: MLP, net: MLP, start: float, check: bool) -> None:
     """Write the run's weights into ``model``; after an exception, only finite ones (the guard's copy)."""
     params = run.params
@@ -181,6 +216,7 @@ def _finish(run: Run, model: MLP, net: MLP, start: float, check: bool) -> None:
         model.set_params(pairs_of(params))
     run.backend.synchronize(*params)
     run.history.seconds = time.perf_counter() - start
+    run.history.optimizer_state = run.opt_state
 
 
 # -- arguments -----------------------------------------------------------------------------
