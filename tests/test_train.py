@@ -294,7 +294,7 @@ def test_train_never_writes_into_the_callers_arrays(backend, blobs):
 @pytest.mark.parametrize("kwargs, match", [
     (dict(epochs=0), "epochs must be a positive int"),
     (dict(batch_size=0), "batch_size must be a positive int or None"),
-    (dict(dropout=1.0), r"dropout must be in \[0, 1\)"),
+    (dict(dropout=1.0), r"dropout must be in \[0.0, 1.0\)"),
     (dict(lr=-0.1), r"lr must be in \(0.0"),
     (dict(optimizer="lbfgs"), "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw"),
     (dict(momentum=0.9, optimizer="adam"), "do not apply"),

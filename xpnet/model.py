@@ -23,6 +23,7 @@ from .data import as_features, as_targets
 from .errors import InvalidArgumentError, InvalidTypeError
 from .init import INITIALIZERS, init_params
 from .losses import Loss, get_loss
+from .validation import check_int, check_number
 
 __all__ = ["MLP", "Layer", "forward", "backward", "output_delta", "pairs_of", "flat_of"]
 
@@ -104,12 +105,7 @@ def _check_sizes(sizes: Any) -> list[int]:
         raise InvalidArgumentError(
             f"sizes needs at least an input and an output width, e.g. [2, 1]; got {sizes!r}"
         )
-    for i, s in enumerate(sizes):
-        if isinstance(s, bool) or not isinstance(s, int) and not hasattr(s, "__index__"):
-            raise InvalidTypeError(f"sizes[{i}] must be an int; got {type(s).__name__} {s!r}")
-        if int(s) < 1:
-            raise InvalidArgumentError(f"sizes[{i}] must be a positive int; got {s!r}")
-    return [int(s) for s in sizes]
+    return [check_int(f"sizes[{i}]", s, low=1) for i, s in enumerate(sizes)]
 
 
 def _on_device(method: Callable) -> Callable:
@@ -192,10 +188,8 @@ class MLP:
             raise InvalidArgumentError(
                 f"unknown init {init!r}; expected one of {', '.join(INITIALIZERS)}"
             )
-        if (isinstance(init_scale, bool) or not isinstance(init_scale, (int, float))
-                or not 0 < init_scale < float("inf")):
-            raise InvalidArgumentError(f"init_scale must be a positive finite number; got {init_scale!r}")
-        self.init, self.init_scale, self.seed = init.lower(), float(init_scale), seed
+        init_scale = check_number("init_scale", init_scale, low=0.0, low_open=True)
+        self.init, self.init_scale, self.seed = init.lower(), init_scale, seed
         self.backend: Backend = get_backend(backend)
         self.dtype = self.backend.dtype(dtype)
 

@@ -28,6 +28,7 @@ from .model import MLP, pairs_of
 from .optim import Optimizer, get_optimizer
 from .progress import Progress
 from .schedules import check_rate, describe
+from .validation import check_bool, check_int, check_number
 
 __all__ = ["train", "train_step", "History", "EarlyStopping", "TrainingDivergedError"]
 
@@ -131,11 +132,14 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     """
     if not isinstance(model, MLP):
         raise InvalidTypeError(f"model must be an xpnet.MLP; got {type(model).__name__}")
-    epochs, sync_every, checkpoint_every = (_positive_int(name, value) for name, value in
+    epochs, sync_every, checkpoint_every = (check_int(name, value, low=1) for name, value in
                                             (("epochs", epochs), ("sync_every", sync_every),
                                              ("checkpoint_every", checkpoint_every)))
-    batch_size = None if batch_size is None else _positive_int("batch_size", batch_size, allow_none=True)
-    _check_flags(shuffle, dropout, resume, checkpoint)
+    batch_size = check_int("batch_size", batch_size, low=1, allow_none=True)
+    shuffle, resume = check_bool("shuffle", shuffle), check_bool("resume", resume)
+    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    if resume and checkpoint is None:
+        raise InvalidArgumentError("resume=True needs checkpoint=PATH (the file to continue from)")
     opt, schedule = _optimizer(optimizer, lr, momentum, nesterov, weight_decay)
     X_val, y_val = _validation_pair(validation_data)
     be = _resolve_backend(model, backend, {"X": X, "y": y, "X_val": X_val, "y_val": y_val})
@@ -220,23 +224,6 @@ def _finish(run: Run, model: MLP, net: MLP, start: float, check: bool) -> None:
 
 
 # -- arguments -----------------------------------------------------------------------------
-def _positive_int(name: str, value: Any, allow_none: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidArgumentError(f"{name} must be a positive int{' or None' if allow_none else ''}; got {value!r}")
-    return int(value)
-
-
-def _check_flags(shuffle: Any, dropout: Any, resume: Any, checkpoint: Any) -> None:
-    if shuffle not in (True, False):
-        raise InvalidTypeError(f"shuffle must be True or False; got {shuffle!r}")
-    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= dropout < 1.0:
-        raise InvalidArgumentError(f"dropout must be in [0, 1); got {dropout!r}")
-    if resume not in (True, False):
-        raise InvalidTypeError(f"resume must be True or False; got {resume!r}")
-    if resume and checkpoint is None:
-        raise InvalidArgumentError("resume=True needs checkpoint=PATH (the file to continue from)")
-
-
 def _optimizer(optimizer: Any, lr: Any, momentum: Any, nesterov: Any, weight_decay: Any
                ) -> tuple[Optimizer, Callable[[int], float] | None]:
     """The optimizer, and the learning-rate schedule when ``lr`` is one (the optimizer starts at its epoch-0 rate)."""
@@ -308,10 +295,8 @@ def _early_stopping(early_stopping: Any) -> EarlyStopping | None:
 
 
 def _print_interval(verbose: bool | int, epochs: int) -> int:
-    if verbose is True:
-        return max(1, epochs // 10)
-    if not verbose:
-        return 0
+    if verbose is True or verbose is False:
+        return max(1, epochs // 10) if verbose else 0
     if isinstance(verbose, numbers.Integral) and verbose > 0:
         return int(verbose)
     raise InvalidArgumentError(f"verbose must be a bool or a positive int; got {verbose!r}")
