@@ -10,7 +10,6 @@ the last finite ones after divergence.
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import time
@@ -20,6 +19,7 @@ from .backend import Backend, get_backend, host_copies, host_rng, infer_backend,
 from .callbacks import (Callback, Checkpoint, DivergenceGuard, EarlyStopping, ProgressBar, ProgressLines,
                         RecordHistory)
 from .callbacks.base import as_callbacks
+from .callbacks.divergence import all_finite
 from .data import as_features, as_targets, as_weights
 from .errors import InvalidArgumentError, InvalidTypeError, TrainingDivergedError
 from .history import History
@@ -175,10 +175,11 @@ def _drive(run: Run, model: MLP, net: MLP) -> History:
     start = time.perf_counter()
     try:
         fit(run)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         run.record_pending()  # every completed epoch, including one whose last step just finished
         _finish(run, model, net, start, check=True)
-        stopped = KeyboardInterrupt("training interrupted; the model holds the last completed step")
+        why = f" ({interrupt})" if str(interrupt) else ""
+        stopped = KeyboardInterrupt(f"training interrupted{why}; the model holds the last completed step")
         stopped.history = run.history  # type: ignore[attr-defined]  # every completed epoch
         raise stopped from None
     except BaseException:
@@ -211,7 +212,7 @@ def _moved_state(state: Any, opt: Optimizer, params: list, net: MLP) -> dict:
 def _finish(run: Run, model: MLP, net: MLP, start: float, check: bool) -> None:
     """Write the run's weights into ``model``; after an exception, only finite ones (the guard's copy)."""
     params = run.params
-    if check and not math.isfinite(sum(float(a.sum(dtype="float64")) for a in host_copies(params))):
+    if check and not all_finite(host_copies(params)):
         guard = next(cb for cb in run.callbacks if isinstance(cb, DivergenceGuard))
         params = [run.backend.asarray(a, net.dtype) for a in guard.snapshot]
     if net is model:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+import numpy as np
+
 from ..backend import host_copies
 from ..errors import TrainingDivergedError
 from .base import Callback
 
-__all__ = ["DivergenceGuard"]
+__all__ = ["DivergenceGuard", "all_finite"]
+
+
+def all_finite(host_arrays: list) -> bool:
+    """True when NumPy arrays hold no NaN or infinity (one float64 sum each, no temporaries)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return math.isfinite(sum(float(a.sum(dtype="float64")) for a in host_arrays))
 
 
 class DivergenceGuard(Callback):
@@ -32,7 +40,7 @@ class DivergenceGuard(Callback):
             self._fail(run, f"the {bad} became {logs[bad]} in epoch {epoch + 1}")
         if epoch == run.epoch - 1:  # the newest epoch: run.params are its weights
             copies = host_copies(run.params)
-            if not math.isfinite(sum(float(c.sum(dtype="float64")) for c in copies)):
+            if not all_finite(copies):
                 self._fail(run, f"the weights overflowed in the last step of epoch {epoch + 1} "
                                 "(its loss, computed before that step, was still finite)")
             self.snapshot, self.good_epochs = copies, run.epoch
