@@ -21,6 +21,7 @@ from .errors import XpnetError
 from .io import load, save
 from .model import MLP
 from .training import train
+from .validation import check_output_path
 
 #: Per-data-set defaults: hidden widths, hidden activation, optimizer, lr, epochs, init, batch size.
 DEFAULTS = {
@@ -123,7 +124,15 @@ def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
     return X, y, args.dataset
 
 
+def _check_outputs(args: argparse.Namespace, *options: str) -> None:
+    """Every output path is checked before any work: a long run is never lost to a bad --save."""
+    for option in options:
+        if getattr(args, option, None) is not None:
+            check_output_path(f"--{option}", getattr(args, option))
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    _check_outputs(args, "save", "plot", "boundary")
     X, y, name = _load_data(args)
     cfg = dict(FILE_DEFAULTS if args.data is not None else DEFAULTS.get(args.dataset, GENERIC))
     for key in ("hidden_sizes", "hidden", "optimizer", "lr", "epochs", "batch_size"):
@@ -169,6 +178,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    _check_outputs(args, "out")
     model = load(args.model, backend=args.backend)
     X, _, _ = _load_data(args)
     labels = to_numpy(model.predict(X))

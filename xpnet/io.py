@@ -36,6 +36,7 @@ from .activations import ACTIVATIONS
 from .backend import to_numpy
 from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
 from .history import SERIES
+from .validation import check_output_path
 from .model import MLP
 
 __all__ = ["save", "load", "InvalidFileError", "FORMAT_VERSION", "MAX_LAYERS", "MAX_PARAMS"]
@@ -79,13 +80,9 @@ def _check_path(path: Any, name: str = "path") -> None:
 
 
 def check_writable(path: Any, name: str = "path") -> None:
-    """Raise a clear error now if ``path`` cannot be written later (bad type, missing directory)."""
+    """Raise a clear error now if ``path`` cannot be written later (see ``validation.check_output_path``)."""
     _check_path(path, name)
-    directory = Path(path).parent
-    if not directory.is_dir():
-        raise InvalidArgumentError(
-            f"cannot write {name}={str(path)!r}: the directory {directory} does not exist"
-        )
+    check_output_path(name, path)
 
 
 @contextlib.contextmanager

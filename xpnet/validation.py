@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -43,7 +44,7 @@ from .errors import (
     InvalidTypeError,
 )
 
-__all__ = ["check_int", "check_number", "check_bool", "check_choice", "check_path"]
+__all__ = ["check_int", "check_number", "check_bool", "check_choice", "check_path", "check_output_path"]
 
 _SHOWN = 60  # longest shown value, in characters
 
@@ -232,3 +233,48 @@ def check_path(name: str, value: Any, *, what: str = "file", must_exist: bool = 
                  else "is not a regular file")
         raise DataNotFoundError(f"{what} {text!r} {where}")
     return path
+
+
+def check_output_path(name: str, value: Any, *, what: str = "file") -> Path:
+    """``value`` as a :class:`~pathlib.Path` that a file can be written to, checked now.
+
+    Refused with :class:`InvalidArgumentError`, before anything is computed: an
+    existing directory or special file (a device, FIFO or socket), a missing
+    folder, a name or path longer than the file system allows, and a folder
+    nothing can be created in (no permission, a read-only or pseudo file system
+    such as /proc): that is tried by creating and removing an empty file.
+    """
+    text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(text, str):
+        raise InvalidTypeError(f"{name} must be a file name (str or os.PathLike); got {_came(value)}")
+    if not text:
+        raise InvalidArgumentError(f"{name} must name a {what}; got an empty string")
+    path = Path(text)
+    fail = lambda why: InvalidArgumentError(f"cannot write {name}={text!r}: {why}")  # noqa: E731
+    folder = path.parent
+    if not folder.is_dir():
+        raise fail(f"the folder {str(folder)!r} does not exist")
+    _check_lengths(path, folder, fail)  # first: a name too long makes every other test raise
+    if path.is_dir():
+        raise fail("it is an existing directory; name a file in it")
+    if path.exists() and not path.is_file():
+        raise fail("it is not a regular file (a device, FIFO or socket)")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".xpnet-probe-"):
+            pass
+    except OSError as exc:
+        raise fail(f"nothing can be created in {str(folder)!r} ({exc.strerror or exc})") from None
+    return path
+
+
+def _check_lengths(path: Path, folder: Path, fail: Any) -> None:
+    limits = {}
+    for key, default in (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)):
+        try:
+            limits[key] = os.pathconf(folder, key)
+        except (OSError, ValueError):
+            limits[key] = default
+    if len(os.fsencode(path.name)) > limits["PC_NAME_MAX"]:
+        raise fail(f"the name is longer than the file system allows ({limits['PC_NAME_MAX']} bytes)")
+    if len(os.fsencode(os.path.abspath(path))) >= limits["PC_PATH_MAX"]:
+        raise fail(f"the path is longer than the file system allows ({limits['PC_PATH_MAX']} bytes)")
