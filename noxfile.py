@@ -21,6 +21,7 @@ nox.options.sessions = [
     "tests(backend='array_api_strict:device1')",
     "tests(backend='torch')",
     "tests(backend='cupy')",
+    "bench_quick",
 ]
 
 # PyTorch is the independent oracle of the gradient and optimizer tests. 2.13.0 is
@@ -77,3 +78,13 @@ def bench(session):
     """
     session.install(".[plot,sklearn]", TORCH)
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def bench_quick(session):
+    """The benchmark suite's smoke run (``--quick``: small sizes, one repeat), so that it cannot rot.
+
+    In the default set; its timings are not kept (they are written to the session's tmp folder).
+    """
+    session.install(".[plot,sklearn]", TORCH)
+    session.run("python", "-m", "benchmarks", "--quick", "--wait-quiet", "0", "--out", session.create_tmp())
