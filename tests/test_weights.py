@@ -153,3 +153,15 @@ def test_bad_weights_are_refused_before_training(kwargs, error, match):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(xpnet.InvalidArgumentError, match="class_weight needs class labels"):
         xpnet.train(xpnet.MLP([3, 4, 2], output="identity"), X, np.ones((20, 2)), class_weight="balanced")
+
+
+def test_a_batch_whose_weights_are_all_zero_changes_nothing():
+    X, y, _ = _problem("softmax", 3, n=8, seed=7)
+    w = np.array([1.0, 2.0, 0.5, 1.0, 0.0, 0.0, 0.0, 0.0])
+    model = xpnet.MLP([3, 4, 3], output="softmax", dtype="float64")
+    h = xpnet.train(model, X, y, epochs=2, batch_size=4, shuffle=False, lr=0.5, sample_weight=w)
+    ref = xpnet.MLP([3, 4, 3], output="softmax", dtype="float64")
+    h_ref = xpnet.train(ref, X[:4], y[:4], epochs=2, lr=0.5, sample_weight=w[:4])
+    np.testing.assert_allclose(h.loss, h_ref.loss, rtol=1e-12)
+    for a, b in zip(model.params, ref.params):
+        np.testing.assert_allclose(a[0], b[0], rtol=1e-12)

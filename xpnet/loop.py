@@ -25,6 +25,8 @@ from .schedules import check_rate
 
 __all__ = ["Run", "fit", "train_step"]
 
+_TINY = 1e-30  # below any positive weight total, above float32's smallest normal number
+
 
 def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimizer: Optimizer,
                masks: Sequence[Any] | None = None, *, inplace: bool = False,
@@ -222,9 +224,9 @@ def _run_epoch(run: Run, hold: "HoldInterrupts") -> list:
         stop = min(start + bs, n)
         Xb, Tb, Wb = _batch(X, T, W, order, start, stop, bs == n, xp)
         masks = None if masks_epoch is None else [xp.astype(m[start:stop, :], net.dtype) * scale for m in masks_epoch]
-        if Wb is not None:
+        if Wb is not None:  # a batch whose weights are all 0 gives a zero loss and a zero gradient
             totals.append(xp.sum(Wb))
-            Wb = Wb / totals[-1]
+            Wb = Wb / xp.maximum(totals[-1], _TINY)
         hold.busy = True
         run.params, run.opt_state, loss, A = train_step(run.params, run.opt_state, Xb, Tb, net, run.optimizer,
                                                         masks, inplace=True, weights=Wb)
