@@ -61,6 +61,7 @@ from .errors import InvalidArgumentError, InvalidTypeError
 from .model import MLP
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
 from .training import EarlyStopping, TrainingDivergedError, train
+from .validation import check_bool, check_choice, check_int, check_number
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -104,30 +105,6 @@ def _take_rows(X: Any, idx: np.ndarray) -> Any:
     return be.xp.take(X, be.asarray(idx), axis=0)
 
 
-def _resumable(opt: Optimizer, box: dict) -> Optimizer:
-    """``opt`` starting from the state in ``box["state"]`` (if any) and recording each new state.
-
-    :func:`xpnet.train` initializes the optimizer state at the start of every
-    call; wrapping the optimizer lets ``partial_fit`` carry Adam's moments (or
-    SGD's momentum buffers) from one call to the next.
-    """
-
-    def init(params):
-        state = box.get("state")
-        return opt.init(params) if state is None else state
-
-    def recording(rule):
-        def apply(params, grads, state):
-            params, state = rule(params, grads, state)
-            box["state"] = state
-            return params, state
-
-        return apply
-
-    update = None if opt.update is None else recording(opt.update)
-    return Optimizer(opt.name, init, recording(opt.step), opt.hyperparams, update)
-
-
 def _map_state(state: Any, fn) -> Any:
     """Apply ``fn`` to every array in an optimizer state (dicts, lists, scalars, None)."""
     if isinstance(state, dict):
@@ -137,21 +114,6 @@ def _map_state(state: Any, fn) -> Any:
     if state is None or isinstance(state, (numbers.Number, str)):
         return state
     return fn(state)
-
-
-# -- parameter checks -----------------------------------------------------------------
-def _check_number(name: str, value: Any, low: float, high: float = np.inf, *,
-                  low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise InvalidTypeError(
-            f"{name} must be {'an int' if integer else 'a number'}; got {type(value).__name__} {value!r}"
-        )
-    ok_low = value > low if low_open else value >= low
-    ok_high = value < high if high_open else value <= high
-    if not (ok_low and ok_high):
-        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
-        raise InvalidArgumentError(f"{name} must be in {lo}{low}, {high}{hi}; got {value!r}")
 
 
 class _BaseMLP(BaseEstimator):
@@ -225,40 +187,33 @@ class _BaseMLP(BaseEstimator):
             raise InvalidTypeError(
                 f"hidden_layer_sizes must be a tuple of ints such as (100,) or (64, 32); got {sizes!r}"
             )
-        sizes = list(sizes)
-        for i, s in enumerate(sizes):
-            _check_number(f"hidden_layer_sizes[{i}]", s, 1, integer=True)
-        return [int(s) for s in sizes]
+        return [check_int(f"hidden_layer_sizes[{i}]", s, low=1) for i, s in enumerate(sizes)]
 
     def _check_params(self) -> None:
+        """Every hyperparameter, checked before any computation (xpnet errors: ValueError/TypeError)."""
         self._hidden_sizes()
-        if self.activation not in _ACTIVATIONS:
-            raise InvalidArgumentError(
-                f"activation must be one of {', '.join(map(repr, _ACTIVATIONS))}; got {self.activation!r}"
-            )
-        if self.solver == "lbfgs":
+        check_choice("activation", self.activation, _ACTIVATIONS, ignore_case=False)
+        if isinstance(self.solver, str) and self.solver == "lbfgs":
             raise InvalidArgumentError(
                 "solver='lbfgs' is not available in xpnet (it trains by minibatch gradient "
                 "steps); use 'adam' (the default) or 'sgd'"
             )
-        if not isinstance(self.solver, str) or self.solver not in OPTIMIZERS:
-            raise InvalidArgumentError(
-                f"solver must be one of {', '.join(map(repr, OPTIMIZERS))}; got {self.solver!r}"
-            )
-        _check_number("alpha", self.alpha, 0.0)
+        check_choice("solver", self.solver, OPTIMIZERS, ignore_case=False)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            _check_number("batch_size ('auto' or an int)", self.batch_size, 1, integer=True)
-        _check_number("learning_rate_init", self.learning_rate_init, 0.0, low_open=True)
-        _check_number("max_iter", self.max_iter, 1, integer=True)
-        _check_number("tol", self.tol, 0.0)
-        _check_number("momentum", self.momentum, 0.0, 1.0)
-        _check_number("validation_fraction", self.validation_fraction, 0.0, 1.0,
-                      low_open=True, high_open=True)
-        _check_number("beta_1", self.beta_1, 0.0, 1.0, high_open=True)
-        _check_number("beta_2", self.beta_2, 0.0, 1.0, high_open=True)
-        _check_number("epsilon", self.epsilon, 0.0, low_open=True)
-        _check_number("n_iter_no_change", self.n_iter_no_change, 1, integer=True)
-        _check_number("dropout", self.dropout, 0.0, 1.0, high_open=True)
+            check_int("batch_size ('auto' or an int)", self.batch_size, low=1)
+        for name in ("max_iter", "n_iter_no_change"):
+            check_int(name, getattr(self, name), low=1)
+        for name in ("alpha", "tol"):
+            check_number(name, getattr(self, name), low=0.0)
+        for name in ("learning_rate_init", "epsilon"):
+            check_number(name, getattr(self, name), low=0.0, low_open=True)
+        check_number("momentum", self.momentum, low=0.0, high=1.0)
+        check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
+                     low_open=True, high_open=True)
+        for name in ("beta_1", "beta_2", "dropout"):
+            check_number(name, getattr(self, name), low=0.0, high=1.0, high_open=True)
+        for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
+            check_bool(name, getattr(self, name))
         if self.dtype not in ("float32", "float64", np.float32, np.float64):
             raise InvalidArgumentError(f"dtype must be 'float32' or 'float64'; got {self.dtype!r}")
 
@@ -344,13 +299,15 @@ class _BaseMLP(BaseEstimator):
                                     restore_best=val is not None)
         n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
-        box = {"state": opt_state}
+        if opt_state is not None and "lr" in opt_state:  # continue at this call's rate
+            opt_state = {**opt_state, "lr": float(self.learning_rate_init)}
         try:
             history = train(net, X, T, epochs=1 if incremental else int(self.max_iter),
-                            batch_size=batch, optimizer=_resumable(self._make_optimizer(), box),
+                            batch_size=batch, optimizer=self._make_optimizer(),
                             dropout=float(self.dropout), shuffle=bool(self.shuffle),
                             seed=int(rs.randint(np.iinfo(np.int32).max)), backend=be,
-                            validation_data=val, early_stopping=stopper, verbose=self.verbose)
+                            validation_data=val, early_stopping=stopper, verbose=self.verbose,
+                            optimizer_state=opt_state)
         except TrainingDivergedError:
             if net is self.__dict__.get("_net"):  # the fitted network now holds its last finite weights
                 self._opt_state = None
@@ -358,7 +315,7 @@ class _BaseMLP(BaseEstimator):
             raise  # a new network was not stored: the estimator is as before the call
         for name, value in target_attrs.items():
             setattr(self, name, value)
-        self._net, self._opt_state = net, box["state"]
+        self._net, self._opt_state = net, history.optimizer_state
         self._fit_namespace = fit_namespace
         self._net_spec = {"sizes": sizes, "hidden": hidden, "output": output,
                           "dtype": str(np.dtype(self.dtype)), "backend": be.spec}
