@@ -56,8 +56,15 @@ CHECKED = [
 
 
 def _expected_failures(estimator):
-    # Every check passes with scikit-learn 1.6-1.9; keep this the place to list a
-    # check with the reason if a future scikit-learn adds one xpnet cannot meet.
+    # The estimators of CHECKED compute in float32 (xpnet's default). The sample-weight
+    # equivalence check compares a weighted fit with a fit on repeated rows to rtol=1e-7,
+    # which only float64 arithmetic can meet: in float32 the two fits agree to about 1e-6
+    # (test_sklearn_options.py::test_sample_weight_equivalence_float32). scikit-learn runs this check on
+    # its own MLPs with chosen parameters; test_sample_weight_equivalence_check_in_float64 runs it on
+    # float64 estimators, where it passes.
+    if estimator.get_params()["dtype"] in ("float32", np.float32):
+        return {"check_sample_weight_equivalence_on_dense_data":
+                "float32 rounding: a weighted fit equals the repeated-rows fit to ~1e-6, not rtol=1e-7"}
     return {}
 
 

@@ -26,11 +26,14 @@ Where the computation happens:
   ``ValueError``. Without dispatch such arrays are converted to NumPy.
 
 Differences from :class:`sklearn.neural_network.MLPClassifier`: no ``lbfgs``
-solver and no learning-rate schedules; ``solver`` takes any xpnet optimizer;
+solver; ``solver`` takes any xpnet optimizer (``learning_rate``/``power_t``
+apply to the SGD ones, as scikit-learn applies them to ``"sgd"`` only);
 ``alpha`` is PyTorch-style weight decay (``grad += alpha * param`` on every
 parameter, biases included) rather than a penalty divided by the batch size;
-``early_stopping`` monitors the validation *loss*; computation is float32
-unless ``dtype="float64"``; sparse input is not accepted.
+``early_stopping`` (and ``learning_rate="adaptive"`` with it) monitors the
+validation *loss*, unweighted, while ``validation_scores_`` reports the
+weighted score; computation is float32 unless ``dtype="float64"``; sparse
+input is not accepted.
 """
 
 from __future__ import annotations
@@ -57,10 +60,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
     ) from None
 
 from .backend import Backend, array_namespace, backend_of, get_backend, is_library_array, to_numpy
+from .callbacks import Callback, EarlyStopping, ReduceLROnPlateau
 from .errors import InvalidArgumentError, InvalidTypeError
-from .model import MLP
+from .model import MLP, forward, pairs_of
 from .optim import OPTIMIZERS, Optimizer, get_optimizer
-from .training import EarlyStopping, TrainingDivergedError, train
+from .schedules import InverseScaling
+from .training import TrainingDivergedError, train
+from .validation import check_bool, check_choice, check_int, check_number
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -69,6 +75,10 @@ _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "sigmoid": "sigmo
                 "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu"}
 #: xpnet's output activation to the name scikit-learn uses in ``out_activation_``.
 _OUT_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
+#: The solvers ``learning_rate`` and ``power_t`` apply to: plain SGD, with or without (Nesterov) momentum.
+_SGD_SOLVERS = ("sgd", "momentum", "nesterov")
+#: scikit-learn's ``learning_rate="adaptive"``: divide the rate by 5; stop once it is at or below 1e-6.
+_ADAPTIVE_FACTOR, _ADAPTIVE_STOP = 0.2, 1e-6
 
 
 # -- where arrays live ----------------------------------------------------------------
@@ -104,30 +114,6 @@ def _take_rows(X: Any, idx: np.ndarray) -> Any:
     return be.xp.take(X, be.asarray(idx), axis=0)
 
 
-def _resumable(opt: Optimizer, box: dict) -> Optimizer:
-    """``opt`` starting from the state in ``box["state"]`` (if any) and recording each new state.
-
-    :func:`xpnet.train` initializes the optimizer state at the start of every
-    call; wrapping the optimizer lets ``partial_fit`` carry Adam's moments (or
-    SGD's momentum buffers) from one call to the next.
-    """
-
-    def init(params):
-        state = box.get("state")
-        return opt.init(params) if state is None else state
-
-    def recording(rule):
-        def apply(params, grads, state):
-            params, state = rule(params, grads, state)
-            box["state"] = state
-            return params, state
-
-        return apply
-
-    update = None if opt.update is None else recording(opt.update)
-    return Optimizer(opt.name, init, recording(opt.step), opt.hyperparams, update)
-
-
 def _map_state(state: Any, fn) -> Any:
     """Apply ``fn`` to every array in an optimizer state (dicts, lists, scalars, None)."""
     if isinstance(state, dict):
@@ -139,28 +125,117 @@ def _map_state(state: Any, fn) -> Any:
     return fn(state)
 
 
-# -- parameter checks -----------------------------------------------------------------
-def _check_number(name: str, value: Any, low: float, high: float = np.inf, *,
-                  low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise InvalidTypeError(
-            f"{name} must be {'an int' if integer else 'a number'}; got {type(value).__name__} {value!r}"
+def _sample_weights(sample_weight: Any, n_samples: int) -> np.ndarray | None:
+    """``sample_weight`` as a host float64 vector of ``n_samples`` finite weights >= 0, not all 0.
+
+    A single number weighs every row alike (as scikit-learn's ``_check_sample_weight``).
+    Raises an :class:`~xpnet.errors.XpnetError` (a ``ValueError``/``TypeError``) naming the fix.
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(_as_host(sample_weight))
+    if w.dtype.kind not in "biuf":
+        raise InvalidTypeError(f"sample_weight must hold real numbers, one per row of X; got dtype {w.dtype}")
+    w = np.full(n_samples, float(w)) if w.ndim == 0 else w.astype(np.float64)
+    if w.shape != (n_samples,):
+        raise InvalidArgumentError(
+            f"sample_weight must have shape ({n_samples},), one weight per row of X; got shape {w.shape}"
         )
-    ok_low = value > low if low_open else value >= low
-    ok_high = value < high if high_open else value <= high
-    if not (ok_low and ok_high):
-        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
-        raise InvalidArgumentError(f"{name} must be in {lo}{low}, {high}{hi}; got {value!r}")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InvalidArgumentError("sample_weight must hold finite numbers >= 0 (no NaN, infinity or negatives)")
+    if not w.any():
+        raise InvalidArgumentError("sample_weight is zero for every row; give at least one sample a non-zero weight")
+    return w
+
+
+class _InverseScalingFrom(InverseScaling):
+    """:class:`~xpnet.schedules.InverseScaling` after ``seen`` samples of earlier fits.
+
+    scikit-learn sets the rate to ``lr / (t + 1) ** power_t`` at the end of every
+    epoch, ``t`` counting every sample seen so far (``t_``), and a new optimizer
+    (``fit``, also with ``warm_start``) starts at ``lr``: epoch ``e`` of this run
+    trains at ``lr / (seen + e * samples + 1) ** power_t``, except a fresh
+    optimizer's first epoch. ``partial_fit`` continues its optimizer (``fresh=False``).
+    """
+
+    def __init__(self, lr: float, samples: int, power_t: float, seen: int, fresh: bool) -> None:
+        super().__init__(lr, samples, power_t)
+        self.seen, self.fresh = int(seen), bool(fresh)
+
+    def rate(self, epoch: int) -> float:
+        t = self.seen + epoch * self.samples
+        if t == 0 or (epoch == 0 and self.fresh):
+            return self.lr
+        return self.lr / (t + 1) ** self.power_t
+
+
+class _ValidationScores(Callback):
+    """The estimator's ``score`` (accuracy or R^2, with the validation rows' weights) of the
+    validation set after every epoch: ``validation_scores_``.
+
+    ``score(A, T, weights)`` turns the network's output on the host into the score.
+    It reads the weights after every epoch (a host sync per epoch, as early stopping does).
+    """
+
+    def __init__(self, X: Any, T: np.ndarray, weights: np.ndarray | None, score) -> None:
+        self.X, self.T, self.weights, self.score = X, T, weights, score
+        self.scores: list[float] = []
+        self._X = None
+
+    def sync_at(self, epoch: int, run: Any) -> bool:
+        return True
+
+    def on_train_begin(self, run: Any) -> None:
+        self._X, self.scores = run.backend.asarray(self.X, run.model.dtype), []
+
+    def on_epoch_end(self, run: Any, epoch: int, logs: Any) -> None:
+        top = forward(pairs_of(run.params), self._X, run.model.activations)[-1]
+        self.scores.append(self.score(to_numpy(top.A), self.T, self.weights))
+
+    def on_train_end(self, run: Any) -> None:
+        self._X = None
+
+
+class _CarriedPlateau(ReduceLROnPlateau):
+    """scikit-learn's ``learning_rate="adaptive"``, continued across ``partial_fit`` calls.
+
+    A :class:`~xpnet.callbacks.ReduceLROnPlateau` whose counters and rate factor
+    start from ``carried`` (what :attr:`carried` was at the end of the last run).
+    """
+
+    def __init__(self, carried: dict | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.carried = carried
+
+    def on_train_begin(self, run: Any) -> None:
+        super().on_train_begin(run)
+        if self.carried is not None:
+            self.load_state_dict(self.carried)
+            run.lr_factor = self.carried["lr_factor"]
+
+    def on_train_end(self, run: Any) -> None:
+        self.carried = {**self.state_dict(), "lr_factor": run.lr_factor}
+
+
+class _KeepBest(EarlyStopping):
+    """Restore the weights of the lowest validation loss without ending the run
+    (with ``learning_rate="adaptive"`` the learning-rate plateau ends it)."""
+
+    def __init__(self, min_delta: float) -> None:
+        super().__init__(patience=np.iinfo(np.int64).max, min_delta=min_delta, monitor="val_loss")
+
+    def on_train_end(self, run: Any) -> None:
+        if self.best_params is not None:
+            run.params = [run.backend.asarray(a, run.model.dtype) for a in self.best_params]
 
 
 class _BaseMLP(BaseEstimator):
     """What :class:`MLPClassifier` and :class:`MLPRegressor` share; not public."""
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate_init=0.001, max_iter=200,
-                 shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
-                 momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+                 alpha=0.0001, batch_size="auto", learning_rate="constant", learning_rate_init=0.001,
+                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10, dropout=0.0, dtype="float32", backend=None):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -168,7 +243,9 @@ class _BaseMLP(BaseEstimator):
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -225,40 +302,35 @@ class _BaseMLP(BaseEstimator):
             raise InvalidTypeError(
                 f"hidden_layer_sizes must be a tuple of ints such as (100,) or (64, 32); got {sizes!r}"
             )
-        sizes = list(sizes)
-        for i, s in enumerate(sizes):
-            _check_number(f"hidden_layer_sizes[{i}]", s, 1, integer=True)
-        return [int(s) for s in sizes]
+        return [check_int(f"hidden_layer_sizes[{i}]", s, low=1) for i, s in enumerate(sizes)]
 
     def _check_params(self) -> None:
+        """Every hyperparameter, checked before any computation (xpnet errors: ValueError/TypeError)."""
         self._hidden_sizes()
-        if self.activation not in _ACTIVATIONS:
-            raise InvalidArgumentError(
-                f"activation must be one of {', '.join(map(repr, _ACTIVATIONS))}; got {self.activation!r}"
-            )
-        if self.solver == "lbfgs":
+        check_choice("activation", self.activation, _ACTIVATIONS, ignore_case=False)
+        if isinstance(self.solver, str) and self.solver == "lbfgs":
             raise InvalidArgumentError(
                 "solver='lbfgs' is not available in xpnet (it trains by minibatch gradient "
                 "steps); use 'adam' (the default) or 'sgd'"
             )
-        if not isinstance(self.solver, str) or self.solver not in OPTIMIZERS:
-            raise InvalidArgumentError(
-                f"solver must be one of {', '.join(map(repr, OPTIMIZERS))}; got {self.solver!r}"
-            )
-        _check_number("alpha", self.alpha, 0.0)
+        check_choice("solver", self.solver, OPTIMIZERS, ignore_case=False)
+        check_choice("learning_rate", self.learning_rate, ("constant", "invscaling", "adaptive"),
+                     ignore_case=False)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            _check_number("batch_size ('auto' or an int)", self.batch_size, 1, integer=True)
-        _check_number("learning_rate_init", self.learning_rate_init, 0.0, low_open=True)
-        _check_number("max_iter", self.max_iter, 1, integer=True)
-        _check_number("tol", self.tol, 0.0)
-        _check_number("momentum", self.momentum, 0.0, 1.0)
-        _check_number("validation_fraction", self.validation_fraction, 0.0, 1.0,
-                      low_open=True, high_open=True)
-        _check_number("beta_1", self.beta_1, 0.0, 1.0, high_open=True)
-        _check_number("beta_2", self.beta_2, 0.0, 1.0, high_open=True)
-        _check_number("epsilon", self.epsilon, 0.0, low_open=True)
-        _check_number("n_iter_no_change", self.n_iter_no_change, 1, integer=True)
-        _check_number("dropout", self.dropout, 0.0, 1.0, high_open=True)
+            check_int("batch_size ('auto' or an int)", self.batch_size, low=1)
+        for name in ("max_iter", "n_iter_no_change"):
+            check_int(name, getattr(self, name), low=1)
+        for name in ("alpha", "tol", "power_t"):
+            check_number(name, getattr(self, name), low=0.0)
+        for name in ("learning_rate_init", "epsilon"):
+            check_number(name, getattr(self, name), low=0.0, low_open=True)
+        check_number("momentum", self.momentum, low=0.0, high=1.0)
+        check_number("validation_fraction", self.validation_fraction, low=0.0, high=1.0,
+                     low_open=True, high_open=True)
+        for name in ("beta_1", "beta_2", "dropout"):
+            check_number(name, getattr(self, name), low=0.0, high=1.0, high_open=True)
+        for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
+            check_bool(name, getattr(self, name))
         if self.dtype not in ("float32", "float64", np.float32, np.float64):
             raise InvalidArgumentError(f"dtype must be 'float32' or 'float64'; got {self.dtype!r}")
 
@@ -292,65 +364,26 @@ class _BaseMLP(BaseEstimator):
         """(targets for xpnet.train, output units, output activation, attributes to set after training)."""
         raise NotImplementedError
 
-    def _fit(self, X: Any, y: Any, *, incremental: bool, classes: Any = None):
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None, *, incremental: bool, classes: Any = None):
         self._check_params()
         fitted = hasattr(self, "_net")
         in_be = _dispatch_backend(X)
         X, y = validate_data(self, X, _as_host(y), reset=not (incremental and fitted),
                              multi_output=True, y_numeric=isinstance(self, RegressorMixin))
+        weights = _sample_weights(sample_weight, X.shape[0])
         keep = fitted and (incremental or self.warm_start)
         if not incremental or not fitted:
             self._random_state = check_random_state(self.random_state)
-        rs = self._random_state
         T, n_out, output, target_attrs = self._targets(np.asarray(y), incremental=incremental,
                                                        keep=keep, classes=classes, in_be=in_be, X=X)
         be = self._train_backend(in_be)
-        fit_namespace = _placement(in_be)
         sizes = [X.shape[1], *self._hidden_sizes(), n_out]
-        hidden = _ACTIVATIONS[self.activation]
-        net = self.__dict__.get("_net") if keep else None
-        if net is not None and (net.sizes != sizes or net.output.name != output
-                                or {a.name for a in net.hidden} - {hidden}):
-            net = None  # the architecture changed (set_params between warm-started fits)
-        # fit starts a fresh optimizer, as in scikit-learn; partial_fit continues the last one
-        opt_state = self._opt_state if incremental and net is not None else None
-        if net is None:
-            init = "he" if hidden in ("relu", "leaky_relu") else "xavier"
-            net = MLP(sizes, hidden=hidden, output=output, init=init,
-                      seed=int(rs.randint(np.iinfo(np.int32).max)), dtype=str(np.dtype(self.dtype)),
-                      backend=be)
-            n_iter, seen, curve = 0, 0, []
-        else:
-            n_iter, seen, curve = self.n_iter_, self.t_, self.loss_curve_
-            if net.backend != be:
-                net, opt_state = net.to(be), None
-
-        val, stopper = None, None
-        if self.early_stopping and not incremental:
-            idx = np.arange(X.shape[0])
-            strat = T if output == "softmax" or (output == "sigmoid" and T.ndim == 1) else None
-            split_seed = int(rs.randint(np.iinfo(np.int32).max))
-            try:
-                tr, va = train_test_split(idx, test_size=self.validation_fraction,
-                                          random_state=split_seed, stratify=strat)
-            except ValueError:  # a class too small to stratify: split without it
-                tr, va = train_test_split(idx, test_size=self.validation_fraction,
-                                          random_state=split_seed)
-            val = (_take_rows(X, va), T[va])
-            X, T = _take_rows(X, tr), T[tr]
-        if not incremental:
-            stopper = EarlyStopping(patience=int(self.n_iter_no_change), min_delta=float(self.tol),
-                                    monitor="val_loss" if val is not None else "loss",
-                                    restore_best=val is not None)
-        n = X.shape[0]
-        batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
-        box = {"state": opt_state}
+        net, opt_state, past = self._network(sizes, output, be, keep=keep, incremental=incremental)
+        train_set, val = self._split(X, T, weights, output, incremental)
+        carried = self.__dict__.get("_plateau_state") if incremental and past is not None else None
         try:
-            history = train(net, X, T, epochs=1 if incremental else int(self.max_iter),
-                            batch_size=batch, optimizer=_resumable(self._make_optimizer(), box),
-                            dropout=float(self.dropout), shuffle=bool(self.shuffle),
-                            seed=int(rs.randint(np.iinfo(np.int32).max)), backend=be,
-                            validation_data=val, early_stopping=stopper, verbose=self.verbose)
+            history, scores, plateau = self._train(net, train_set, val, opt_state, be, incremental=incremental,
+                                                   seen=0 if past is None else past[1], carried=carried)
         except TrainingDivergedError:
             if net is self.__dict__.get("_net"):  # the fitted network now holds its last finite weights
                 self._opt_state = None
@@ -358,17 +391,13 @@ class _BaseMLP(BaseEstimator):
             raise  # a new network was not stored: the estimator is as before the call
         for name, value in target_attrs.items():
             setattr(self, name, value)
-        self._net, self._opt_state = net, box["state"]
-        self._fit_namespace = fit_namespace
-        self._net_spec = {"sizes": sizes, "hidden": hidden, "output": output,
+        self._net, self._opt_state = net, history.optimizer_state
+        self._plateau_state = None if plateau is None else plateau.carried
+        self._fit_namespace = _placement(in_be)
+        self._net_spec = {"sizes": sizes, "hidden": _ACTIVATIONS[self.activation], "output": output,
                           "dtype": str(np.dtype(self.dtype)), "backend": be.spec}
-        self.n_iter_ = n_iter + history.epochs
-        self.t_ = seen + history.epochs * n
-        self.loss_curve_ = [*curve, *history.loss]
-        self.best_loss_ = min(self.loss_curve_)
-        self.validation_loss_curve_ = list(history.val_loss) if val is not None else None
-        self.n_layers_ = len(sizes)
-        self.n_outputs_ = n_out
+        self._store_history(history, scores, past or (0, 0, []), n=train_set[0].shape[0])
+        self.n_layers_, self.n_outputs_ = len(sizes), n_out
         self.out_activation_ = _OUT_NAMES.get(output, output)
         self._store_weights(net, numpy_out=in_be is None)
         if not incremental and not history.stopped_early and history.epochs == self.max_iter:
@@ -379,6 +408,119 @@ class _BaseMLP(BaseEstimator):
             )
         return self
 
+    def _network(self, sizes: list[int], output: str, be: Backend, *, keep: bool,
+                 incremental: bool) -> tuple[MLP, dict | None, tuple | None]:
+        """(the network to train, the optimizer state it continues from, ``(n_iter_, t_, loss_curve_)``
+        so far or None for a new network)."""
+        hidden = _ACTIVATIONS[self.activation]
+        net = self.__dict__.get("_net") if keep else None
+        if net is not None and (net.sizes != sizes or net.output.name != output
+                                or {a.name for a in net.hidden} - {hidden}):
+            net = None  # the architecture changed (set_params between warm-started fits)
+        if net is None:
+            init = "he" if hidden in ("relu", "leaky_relu") else "xavier"
+            seed = int(self._random_state.randint(np.iinfo(np.int32).max))
+            return MLP(sizes, hidden=hidden, output=output, init=init, seed=seed,
+                       dtype=str(np.dtype(self.dtype)), backend=be), None, None
+        past = (self.n_iter_, self.t_, self.loss_curve_)
+        if net.backend != be:
+            return net.to(be), None, past
+        # fit starts a fresh optimizer, as in scikit-learn; partial_fit continues the last one
+        return net, self._opt_state if incremental else None, past
+
+    def _split(self, X: Any, T: np.ndarray, weights: np.ndarray | None, output: str,
+               incremental: bool) -> tuple[tuple, tuple | None]:
+        """``((X, T, weights) to train on, (X_val, T_val, weights_val) or None)``: the held-out part
+        for ``early_stopping`` (stratified for classes), its sample weights with it."""
+        if not self.early_stopping or incremental:
+            return (X, T, weights), None
+        idx = np.arange(X.shape[0])
+        strat = T if output == "softmax" or (output == "sigmoid" and T.ndim == 1) else None
+        split_seed = int(self._random_state.randint(np.iinfo(np.int32).max))
+        try:
+            tr, va = train_test_split(idx, test_size=self.validation_fraction,
+                                      random_state=split_seed, stratify=strat)
+        except ValueError:  # a class too small to stratify: split without it
+            tr, va = train_test_split(idx, test_size=self.validation_fraction, random_state=split_seed)
+        w_tr, w_va = (None, None) if weights is None else (weights[tr], weights[va])
+        if len(va) < 2:
+            raise InvalidArgumentError(
+                f"early_stopping holds out validation_fraction={self.validation_fraction} of the "
+                f"{len(idx)} rows, {len(va)} row; a score needs at least 2: raise validation_fraction, "
+                "pass more data, or set early_stopping=False"
+            )
+        for part, w in (("training", w_tr), ("validation", w_va)):
+            if w is not None and not w.any():
+                raise InvalidArgumentError(
+                    f"every row of the {part} part of the early_stopping split has sample weight 0; "
+                    "use another random_state or validation_fraction, or set early_stopping=False"
+                )
+        return (_take_rows(X, tr), T[tr], w_tr), (_take_rows(X, va), T[va], w_va)
+
+    def _train(self, net: MLP, train_set: tuple, val: tuple | None, opt_state: dict | None, be: Backend,
+               *, incremental: bool, seen: int, carried: dict | None) -> tuple:
+        """One :func:`xpnet.train` call; returns ``(history, validation scores callback or None,
+        adaptive learning-rate callback or None)``."""
+        X, T, weights = train_set
+        n = X.shape[0]  # the epoch's rows, as t_ and invscaling count them (zero weights too, as scikit-learn)
+        if weights is not None and not weights.all():
+            # rows of weight 0 change nothing; without them no minibatch can have weights summing to 0
+            kept = np.flatnonzero(weights)
+            X, T, weights = _take_rows(X, kept), T[kept], weights[kept]
+        rows = X.shape[0]
+        batch = min(200, rows) if self.batch_size == "auto" else min(int(self.batch_size), rows)
+        schedule = self._schedule(n, seen, incremental)
+        if opt_state is not None and "lr" in opt_state:  # continue at this call's rate
+            opt_state = {**opt_state, "lr": float(self.learning_rate_init) if schedule is None else schedule(0)}
+        scores = None if val is None else _ValidationScores(*val, score=self._score_output)
+        plateau, stopper = self._stopping(val is not None, incremental, carried)
+        history = train(net, X, T, epochs=1 if incremental else int(self.max_iter), batch_size=batch,
+                        optimizer=self._make_optimizer(), lr=schedule, dropout=float(self.dropout),
+                        shuffle=bool(self.shuffle), seed=int(self._random_state.randint(np.iinfo(np.int32).max)),
+                        backend=be, validation_data=None if val is None else val[:2], early_stopping=stopper,
+                        verbose=self.verbose, callbacks=[cb for cb in (scores, plateau) if cb is not None],
+                        sample_weight=weights, optimizer_state=opt_state)
+        return history, scores, plateau
+
+    def _schedule(self, n: int, seen: int, incremental: bool) -> InverseScaling | None:
+        """The ``learning_rate="invscaling"`` schedule (SGD solvers only), else None (a constant rate)."""
+        if self.learning_rate != "invscaling" or self.solver not in _SGD_SOLVERS:
+            return None
+        lr, power_t = float(self.learning_rate_init), float(self.power_t)
+        if seen == 0:
+            return InverseScaling(lr, n, power_t)
+        return _InverseScalingFrom(lr, n, power_t, seen=seen, fresh=not incremental)
+
+    def _stopping(self, has_val: bool, incremental: bool, carried: dict | None) -> tuple:
+        """``(adaptive learning-rate callback, early-stopping callback)``, either None.
+
+        With ``learning_rate="adaptive"`` (SGD solvers), ``n_iter_no_change`` epochs
+        without an improvement of ``tol`` divide the rate by 5, and the run stops
+        when the rate is already at or below 1e-6; otherwise they stop ``fit``.
+        """
+        monitor = "val_loss" if has_val else "loss"
+        if self.learning_rate == "adaptive" and self.solver in _SGD_SOLVERS:
+            plateau = _CarriedPlateau(carried, monitor=monitor, factor=_ADAPTIVE_FACTOR,
+                                      patience=int(self.n_iter_no_change), min_delta=float(self.tol),
+                                      stop_below=_ADAPTIVE_STOP)
+            return plateau, _KeepBest(float(self.tol)) if has_val else None
+        if incremental:
+            return None, None
+        return None, EarlyStopping(patience=int(self.n_iter_no_change), min_delta=float(self.tol),
+                                   monitor=monitor, restore_best=has_val)
+
+    def _store_history(self, history: Any, scores: _ValidationScores | None, past: tuple, n: int) -> None:
+        """``n_iter_``, ``t_``, the loss curves and the validation scores after a run over ``n`` rows."""
+        n_iter, seen, curve = past
+        self.n_iter_ = n_iter + history.epochs
+        self.t_ = seen + history.epochs * n
+        self.loss_curve_ = [*curve, *history.loss]
+        self.best_loss_ = min(self.loss_curve_)
+        self.validation_loss_curve_ = None if scores is None else list(history.val_loss)
+        self.validation_scores_ = None if scores is None else list(scores.scores)
+        finite = [] if scores is None else [s for s in scores.scores if not np.isnan(s)]
+        self.best_validation_score_ = None if scores is None else (max(finite) if finite else float("nan"))
+
     def _store_weights(self, net: MLP, numpy_out: bool) -> None:
         coefs = [W for W, _ in net.params]
         intercepts = [b for _, b in net.params]
@@ -386,13 +528,15 @@ class _BaseMLP(BaseEstimator):
             coefs, intercepts = [to_numpy(W) for W in coefs], [to_numpy(b) for b in intercepts]
         self.coefs_, self.intercepts_ = coefs, intercepts
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the network on ``(X, y)`` from a fresh start (or from the last fit with ``warm_start``).
 
         Runs up to ``max_iter`` epochs of minibatch training with ``solver``
         and stops early once the training loss (or, with
         ``early_stopping=True``, the validation loss) has not improved by at
-        least ``tol`` for ``n_iter_no_change`` consecutive epochs.
+        least ``tol`` for ``n_iter_no_change`` consecutive epochs (with
+        ``learning_rate="adaptive"``: divides the rate by 5 instead, and stops
+        once it is at or below 1e-6).
 
         Parameters
         ----------
@@ -401,13 +545,19 @@ class _BaseMLP(BaseEstimator):
             array-API library (training happens on its device).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Finite weights >= 0, not all 0. The training loss and its
+            gradient become the weighted mean over each minibatch's rows (a
+            weight of 2 counts a row twice, 0 drops it); with
+            ``early_stopping`` the held-out rows keep their weights for
+            ``validation_scores_``.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False)
 
     # -- predicting ----------------------------------------------------------------------
     def _net_output(self, X: Any, method: str) -> Any:
@@ -453,8 +603,20 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         (``weight_decay`` of ``torch.optim``; decoupled for ``"adamw"``).
     batch_size : int or "auto", default="auto"
         Rows per minibatch; ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate mode of the SGD solvers (``"sgd"``, ``"momentum"``,
+        ``"nesterov"``), with scikit-learn's meaning: ``"constant"`` keeps
+        ``learning_rate_init``; ``"invscaling"`` sets it after every epoch to
+        ``learning_rate_init / (t_ + 1) ** power_t`` (``t_``: samples seen);
+        ``"adaptive"`` divides it by 5 each time the monitored loss has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs (instead of
+        stopping), and stops once it is already at or below 1e-6. Ignored by
+        the other solvers (as scikit-learn ignores it for ``"adam"``): they
+        use ``learning_rate_init`` throughout.
     learning_rate_init : float, default=1e-3
-        Learning rate (constant).
+        Learning rate (the initial one with ``learning_rate="invscaling"`` or ``"adaptive"``).
+    power_t : float, default=0.5
+        Exponent of ``learning_rate="invscaling"``.
     max_iter : int, default=200
         Maximum number of epochs for ``fit``.
     shuffle : bool, default=True
@@ -503,6 +665,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Smallest value in ``loss_curve_``.
     validation_loss_curve_ : list of float or None
         Validation loss after each epoch with ``early_stopping``, else None.
+    validation_scores_ : list of float or None
+        With ``early_stopping``: the accuracy of the held-out validation set
+        after each epoch of the last fit (weighted by its rows' sample
+        weights, as ``score`` computes it), else None.
+    best_validation_score_ : float or None
+        The highest of ``validation_scores_`` (None without ``early_stopping``).
+        Early stopping itself watches the validation loss: the weights kept
+        are those of the epoch where it last improved by more than ``tol``,
+        whose score is in ``validation_scores_`` too, not necessarily the highest.
     n_iter_ : int
         Epochs run.
     t_ : int
@@ -587,12 +758,27 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             labels = in_be.asarray(labels)
         return T, n_out, output, {**attrs, "classes_": labels, "_multilabel": multilabel}
 
-    def partial_fit(self, X, y, classes=None):
+    @staticmethod
+    def _score_output(A: np.ndarray, T: np.ndarray, weights: np.ndarray | None) -> float:
+        """``score`` from the network's output ``A`` (host) and the encoded targets ``T``: the
+        accuracy of the predicted class indices (0/1 indicators for multilabel) against ``T``,
+        which equals the accuracy of the labels; NaN when the output is not finite."""
+        if not np.isfinite(A).all():
+            return float("nan")
+        if T.ndim == 2:
+            pred = (A > 0.5).astype(T.dtype)
+        else:
+            pred = (A[:, 0] > 0.5).astype(T.dtype) if A.shape[1] == 1 else np.argmax(A, axis=1)
+        return float(accuracy_score(T, pred, sample_weight=weights))
+
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Train for one epoch on ``(X, y)``, continuing from the current weights.
 
         The optimizer state (Adam's moment estimates, SGD's momentum) is
         kept from one call to the next, and from the last ``fit``; pickling
-        keeps it too. Early stopping does not apply.
+        keeps it too, and so do the learning-rate modes (``"invscaling"``
+        counts every sample seen, ``"adaptive"`` its epochs without
+        improvement). Early stopping does not apply.
 
         Parameters
         ----------
@@ -600,6 +786,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             A batch of training data.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Its labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, as in :meth:`fit`.
         classes : array-like of shape (n_classes,), default=None
             Every class that can occur; required on the first call (unless
             ``y`` is a multilabel indicator matrix), ignored afterwards
@@ -610,7 +798,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self : object
             The estimator.
         """
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X):
         """Class probabilities for ``X``.
@@ -703,8 +891,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         L2 weight decay added to the gradient of every parameter.
     batch_size : int or "auto", default="auto"
         Rows per minibatch; ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate mode of the SGD solvers (see :class:`MLPClassifier`).
     learning_rate_init : float, default=1e-3
-        Learning rate (constant).
+        Learning rate (the initial one with ``learning_rate="invscaling"`` or ``"adaptive"``).
+    power_t : float, default=0.5
+        Exponent of ``learning_rate="invscaling"``.
     max_iter : int, default=200
         Maximum number of epochs for ``fit``.
     shuffle : bool, default=True
@@ -745,6 +937,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Smallest value in ``loss_curve_``.
     validation_loss_curve_ : list of float or None
         Validation loss after each epoch with ``early_stopping``, else None.
+    validation_scores_ : list of float or None
+        With ``early_stopping``: :math:`R^2` of the held-out validation set
+        after each epoch of the last fit (weighted, as ``score``), else None.
+    best_validation_score_ : float or None
+        The highest of ``validation_scores_`` (None without ``early_stopping``).
     n_iter_ : int
         Epochs run.
     t_ : int
@@ -779,11 +976,19 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             )
         return y.astype(np.float64), n_out, "identity", {}
 
-    def partial_fit(self, X, y):
+    @staticmethod
+    def _score_output(A: np.ndarray, T: np.ndarray, weights: np.ndarray | None) -> float:
+        """``score`` (:math:`R^2`) from the network's output ``A`` (host); NaN when it is not finite."""
+        if not np.isfinite(A).all():
+            return float("nan")
+        return float(r2_score(T, A[:, 0] if T.ndim == 1 else A, sample_weight=weights))
+
+    def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch on ``(X, y)``, continuing from the current weights.
 
-        The optimizer state is kept from one call to the next (and from the
-        last ``fit``). Early stopping does not apply.
+        The optimizer state and the learning-rate mode's state are kept from
+        one call to the next (and from the last ``fit``). Early stopping does
+        not apply.
 
         Parameters
         ----------
@@ -791,13 +996,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             A batch of training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, as in :meth:`fit`.
 
         Returns
         -------
         self : object
             The estimator.
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
         """Predicted targets for ``X``.
