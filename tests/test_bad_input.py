@@ -111,9 +111,9 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
     gradients: y empty
         InvalidArgumentError: X and y have different lengths: X has 12 rows, y has 0
     gradients: y with NaN
-        InvalidArgumentError: y contains NaN or infinity
+        InvalidArgumentError: y contains NaN or infinity; clean or impute the targets first
     gradients: y with inf
-        InvalidArgumentError: y contains NaN or infinity
+        InvalidArgumentError: y contains NaN or infinity; clean or impute the targets first
     gradients: softmax label 3 of 3 classes
         InvalidArgumentError: y has label 3, outside the output's range 0..2 (3 output units)
     gradients: softmax label -1
@@ -142,6 +142,10 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
         InvalidArgumentError: X and y have different lengths: X has 12 rows, y has 4
     loss X with 2 columns
         InvalidArgumentError: X has 2 features (columns) but the model's input layer has 3; got shape (12, 2)
+    loss y=-1e300 for a float32 regression model [found a bug, since fixed]
+        InvalidArgumentError: y holds values too large for the model's float32 (up to 1e+300; float32 holds up to 3.4e+38); rescale the targets (e.g. standardize them) or use dtype='float64'
+    gradients: 3-column y=1e39 for a float32 identity model [found a bug, since fixed]
+        InvalidArgumentError: y holds values too large for the model's float32 (up to 1e+39; float32 holds up to 3.4e+38); rescale the targets (e.g. standardize them) or use dtype='float64'
     gradients X with NaN
         InvalidArgumentError: X contains NaN or infinity (or values too large for float64); clean, impute or rescale it first
     gradients label out of range
@@ -233,7 +237,7 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
     train X with inf
         InvalidArgumentError: X contains NaN or infinity (or values too large for float64); clean, impute or rescale it first
     train y with NaN
-        InvalidArgumentError: y contains NaN or infinity
+        InvalidArgumentError: y contains NaN or infinity; clean or impute the targets first
     train softmax labels 3..5
         InvalidArgumentError: y has label 3, outside the output's range 0..2 (3 output units)
     train softmax labels 0.5..2.5
@@ -246,12 +250,16 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
         InvalidTypeError: X must hold real numbers; got an array of dtype <U32
     train X=1e300 into a float32 model [found a bug, since fixed]
         InvalidArgumentError: X contains NaN or infinity (or values too large for float32); clean, impute or rescale it first
+    train y=1e300 into a float32 regression model [found a bug, since fixed]
+        InvalidArgumentError: y holds values too large for the model's float32 (up to 1e+300; float32 holds up to 3.4e+38); rescale the targets (e.g. standardize them) or use dtype='float64'
+    train y_val=1e300 into a float32 regression model [found a bug, since fixed]
+        InvalidArgumentError: y_val holds values too large for the model's float32 (up to 1e+300; float32 holds up to 3.4e+38); rescale the targets (e.g. standardize them) or use dtype='float64'
     train validation_data=X (not a pair)
         InvalidArgumentError: validation_data must be a pair (X_val, y_val)
     train X_val with NaN
         InvalidArgumentError: X_val contains NaN or infinity (or values too large for float64); clean, impute or rescale it first
     train y_val with inf
-        InvalidArgumentError: y_val contains NaN or infinity
+        InvalidArgumentError: y_val contains NaN or infinity; clean or impute the targets first
     train X_val with 2 columns
         InvalidArgumentError: X_val has 2 features (columns) but the model's input layer has 3; got shape (2, 2)
     train X_val with no rows
@@ -584,6 +592,16 @@ CASES = [
     C("loss X/y length mismatch", lambda c: c.model().loss(c.X, c.y[:4]), IAE, "different lengths", "y has 4",
       found="MLP.loss (model.py:280-282) runs the forward pass before it checks y (gradients checks y first)"),
     C("loss X with 2 columns", lambda c: c.model().loss(c.X[:, :2], c.y), IAE, "X has 2 features"),
+    C("loss y=-1e300 for a float32 regression model",
+      lambda c: xpnet.MLP([3, 4, 1], output="identity").loss(c.X, np.full(12, -1e300)), IAE,
+      "y holds values too large", "float32", "rescale",
+      found="as_targets (data.py:147) checks y for NaN/inf in float64, before the cast to the model's "
+          "float32 (-1e300 -> -inf): MLP.loss returned inf"),
+    C("gradients: 3-column y=1e39 for a float32 identity model",
+      lambda c: xpnet.MLP([3, 4, 3], output="identity").gradients(c.X, np.full((12, 3), 1e39)), IAE,
+      "y holds values too large", "float32",
+      found="as_targets (data.py:147): 1e39 is finite in float64, infinite in float32; the loss was inf, the "
+          "gradients NaN"),
     C("gradients X with NaN", lambda c: c.model().gradients(NAN_X(c), c.y), IAE, "X contains NaN"),
     C("gradients label out of range", lambda c: c.model().gradients(c.X, c.y * 2), IAE,
       "y has label 4", "range 0..2"),
@@ -655,6 +673,18 @@ CASES = [
       IAE, "X", "infinity",
       found="as_features (data.py:71): the finiteness check runs before the cast to float32 (1e300 -> inf); "
           "training starts and ends in TrainingDivergedError instead of refusing X"),
+    C("train y=1e300 into a float32 regression model",
+      lambda c: _quiet(lambda: xpnet.train(xpnet.MLP([3, 4, 1], output="identity"), c.X, np.full(12, 1e300),
+                                           epochs=2)),
+      IAE, "y holds values too large", "float32", "up to 1e+300",
+      found="as_targets (data.py:147): y is checked before the cast to float32 (1e300 -> inf); training "
+          "started and ended in TrainingDivergedError telling to lower the learning rate"),
+    C("train y_val=1e300 into a float32 regression model",
+      lambda c: _quiet(lambda: xpnet.train(xpnet.MLP([3, 4, 1], output="identity"), c.X, np.zeros(12),
+                                           epochs=2, validation_data=(c.X[:2], [0.0, 1e300]))),
+      IAE, "y_val holds values too large", "float32",
+      found="as_targets (data.py:147) accepts y_val=1e300 for a float32 model: TrainingDivergedError blamed "
+          "the learning rate"),
     C("train validation_data=X (not a pair)", train(validation_data=np.zeros((2, 3))), IAE,
       "validation_data", "pair (X_val, y_val)"),
     C("train X_val with NaN", train(validation_data=(np.full((2, 3), np.nan), [0, 1])), IAE,
