@@ -321,7 +321,7 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
     load a missing file
         InvalidFileError: <tmp>/missing.npz: no such file
     load a directory
-        InvalidFileError: <tmp>: not an xpnet file (not a valid .npz archive: [Errno 21] Is a directory: '<tmp>')
+        InvalidFileError: <tmp>: not an xpnet file: Is a directory; a model or checkpoint is a regular file
     load an empty file
         InvalidFileError: <tmp>/empty.npz: not an xpnet file (not a valid .npz archive: File is not a zip file)
     load a text file
@@ -330,6 +330,10 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
         InvalidFileError: <tmp>/plain.npz: missing array '__xpnet__'
     load_checkpoint of a model file
         InvalidFileError: <tmp>/good.npz: is a model file, not a training checkpoint
+    load a file whose array member is bzip2-compressed [found a bug, since fixed]
+        InvalidFileError: <tmp>/bzip2.npz: array 'W0' is compressed with bzip2 (zip method 12); xpnet files hold stored or deflate members only
+    load a file whose deflate stream starts at the wrong byte [found a bug, since fixed]
+        InvalidFileError: <tmp>/shifted.npz: array 'W0' is corrupt (zlib.error: Error -3 while decompressing data: invalid code lengths set)
     load backend='tpu'
         InvalidArgumentError: unknown backend 'tpu'; expected one of 'numpy', 'cupy', 'array_api_strict', 'torch', 'jax', an array-API namespace module, or None
     load path=None (with a file named 'None' in the working directory) [found a bug, since fixed]
@@ -339,10 +343,12 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
 from __future__ import annotations
 
 import importlib
+import io
 import math
 import os
 import sys
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -778,11 +784,44 @@ CASES = [
       IFE, "plain.npz", "missing array '__xpnet__'"),
     C("load_checkpoint of a model file", lambda c: xpnet.io.load_checkpoint(c.saved()), IFE,
       "is a model file, not a training checkpoint"),
+    C("load a file whose array member is bzip2-compressed", lambda c: xpnet.load(_bzip2_member(c)), IFE,
+      "bzip2.npz", "compressed with bzip2", "stored or deflate",
+      found="Archive.read_array (io.py:228) let zipfile decompress any method: a 1.5 KB file with a bzip2 "
+          "member expanded to 600 MB in memory before it loaded"),
+    C("load a file whose deflate stream starts at the wrong byte", lambda c: xpnet.load(_shifted_deflate(c)),
+      IFE, "shifted.npz", "corrupt",
+      found="Archive.read_array (io.py:252) does not catch zlib.error: a one-byte change in a local header "
+          "escaped as zlib.error"),
     C("load backend='tpu'", lambda c: xpnet.load(c.saved(), backend="tpu"), IAE, "backend", "'tpu'"),
     C("load path=None (with a file named 'None' in the working directory)",
       lambda c: _in_dir_with_file_named_none(c), ITE, "path", "None",
       found="Archive.__init__ (io.py:122-124) turns path=None into str(None) and opens the file 'None' in the working directory"),
 ]
+
+
+def _bzip2_member(c: Ctx) -> Path:
+    """A copy of a good model file whose W0 member claims (and is) bzip2 compression."""
+    out = c.tmp / "bzip2.npz"
+    with zipfile.ZipFile(c.saved()) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name), zipfile.ZIP_BZIP2 if name == "W0.npy" else zipfile.ZIP_STORED)
+    return out
+
+
+def _shifted_deflate(c: Ctx) -> Path:
+    """A deflate copy of a good model file with W0's extra-field length (local header) set to 1."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(c.saved()) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+    data = bytearray(buf.getvalue())
+    at = data.find(b"PK\x03\x04")
+    while data[at + 30:at + 36] != b"W0.npy":
+        at = data.find(b"PK\x03\x04", at + 4)
+    data[at + 28] = 1
+    out = c.tmp / "shifted.npz"
+    out.write_bytes(bytes(data))
+    return out
 
 
 def _in_dir_with_file_named_none(c: Ctx):

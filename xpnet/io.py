@@ -3,13 +3,19 @@
 A file holds a JSON header (format name, format version, architecture,
 dtype, and for checkpoints the optimizer, epoch, random-generator state and
 history) stored as a byte array under ``__xpnet__``, and one plain ``.npy``
-member per array. Loading never unpickles anything, and checks the header,
-every member's declared dtype and shape against the declared architecture,
-and the member sizes, *before* reading array data, so a truncated, corrupt
-or hostile file gets an :class:`~xpnet.errors.InvalidFileError` instead of a
-crash or a huge allocation. Files are written to a temporary file in the same
-directory, flushed to disk and renamed over the target, so the file at
-``path`` is always either the old one or the complete new one.
+member per array.
+
+Files are untrusted input. Loading opens only regular files (not a FIFO, a
+device or a directory), never unpickles anything, refuses members compressed
+with anything but the two methods a ``.npz`` file uses (stored, deflate) before
+decompressing them, and checks the header, every member's declared dtype and
+shape against the declared architecture, and the member sizes, *before*
+reading array data. A truncated, corrupt or hostile file gets an :class:`~xpnet.errors.InvalidFileError` that names it, never an
+error from the zip or zlib layer, a crash, a hang or a huge allocation.
+
+Files are written to a temporary file in the same directory, flushed to
+disk and renamed over the target, so the file at ``path`` is always either
+the old one or the complete new one.
 
 Arrays are stored on the host in the model's dtype, so a file written from
 one backend loads on any other.
@@ -20,12 +26,15 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import signal
-import threading
-from glob import escape as glob_escape
 import os
+import signal
+import stat
+import struct
 import tempfile
+import threading
 import zipfile
+import zlib
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +56,16 @@ MAX_HEADER_BYTES = 16 * 2**20
 _HEADER = "__xpnet__"
 _MAX_DEFLATE_RATIO = 1100  # deflate cannot compress better than about 1032:1
 _DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
+#: The only compression methods a member may claim: what np.savez (stored) and
+#: np.savez_compressed (deflate) write. zipfile bounds the output of these by the read size;
+#: bzip2 and lzma it decompresses a whole input block at once (a 1.5 KB bzip2 member gives
+#: 600 MB), and lzma's header may ask for a 4 GiB dictionary.
+_COMPRESSION_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_ZIP_FLAGS_REFUSED = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption
+#: What the zip, zlib and .npy layers raise on a corrupt archive; read as InvalidFileError.
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, struct.error, ValueError,
+                   NotImplementedError, RuntimeError, KeyError, IndexError, TypeError, SyntaxError,
+                   OverflowError, MemoryError)
 
 
 class InvalidFileError(XpnetError, ValueError):
@@ -166,24 +185,78 @@ def save(model: MLP, path: str | os.PathLike) -> None:
 
 
 # -- reading ---------------------------------------------------------------
+_FILE_KINDS = ((stat.S_ISDIR, "Is a directory"), (stat.S_ISFIFO, "Is a named pipe (FIFO)"),
+               (stat.S_ISCHR, "Is a character device"), (stat.S_ISBLK, "Is a block device"),
+               (stat.S_ISSOCK, "Is a socket"))
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of ``mode`` is when it is not a regular file (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _FILE_KINDS if test(mode)), "Is not a regular file")
+
+
+def _open_regular(path: str) -> tuple[Any, int]:
+    """Open ``path`` for reading if it is a regular file; return the file and its size.
+
+    A FIFO, a device (a symlink to /dev/zero), a directory or a socket is
+    refused before it is read: each would hang or read without end. The check
+    is made on the path and again on the open file (the name may change in
+    between); the open itself does not block, even on a FIFO.
+    """
+    def refuse(kind: str) -> InvalidFileError:
+        return InvalidFileError(f"{path}: not an xpnet file: {kind}; a model or checkpoint is a regular file")
+
+    try:
+        kind = _not_regular(os.stat(path).st_mode)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = None if kind else os.open(path, flags)
+    except FileNotFoundError:
+        raise InvalidFileError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:  # permissions, a name too long, a NUL byte in the name
+        raise InvalidFileError(f"{path}: cannot open it ({exc})") from None
+    if fd is None:
+        raise refuse(kind)
+    try:
+        info = os.fstat(fd)
+        kind = _not_regular(info.st_mode)
+        if kind is not None:
+            raise refuse(kind)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb"), info.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class Archive:
     """A validated view of an xpnet ``.npz`` file: header first, arrays on request."""
 
     def __init__(self, path: str | os.PathLike, expect: str) -> None:
         _check_path(path)
         self.path = str(path)
+        self.file, self.size = _open_regular(self.path)
+        self.zip = None
         try:
-            self.zip = zipfile.ZipFile(self.path)
-        except FileNotFoundError:
-            raise InvalidFileError(f"{self.path}: no such file") from None
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError) as exc:
-            raise InvalidFileError(f"{self.path}: not an xpnet file (not a valid .npz archive: {exc})") from None
-        self.members = {info.filename: info for info in self.zip.infolist()}
-        self.size = os.path.getsize(self.path)
-        self.header = self._read_header(expect)
+            self.zip = zipfile.ZipFile(self.file)
+            self.members = {info.filename: info for info in self.zip.infolist()}
+            self.header = self._read_header(expect)
+        except InvalidFileError:
+            self.close()
+            raise
+        except _ARCHIVE_ERRORS as exc:
+            self.close()
+            raise self.fail(f"not an xpnet file (not a valid .npz archive: {exc})") from None
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
-        self.zip.close()
+        if self.zip is not None:
+            self.zip.close()
+        self.file.close()
 
     def __enter__(self) -> "Archive":
         return self
@@ -214,47 +287,67 @@ class Archive:
             raise self.fail("is a model file, not a training checkpoint")
         return header
 
-    def read_array(self, name: str, dtype: np.dtype, shape: tuple | None, limit: int | None = None) -> np.ndarray:
-        """Read member ``name`` after checking its declared dtype, shape and byte size."""
+    def _member(self, name: str) -> zipfile.ZipInfo:
+        """The zip entry of array ``name``, once its sizes, method and flags promise a bounded read."""
         info = self.members.get(name + ".npy")
         if info is None:
             raise self.fail(f"missing array {name!r}")
+        if info.compress_type not in _COMPRESSION_METHODS:
+            method = zipfile.compressor_names.get(info.compress_type, "an unknown method")
+            raise self.fail(f"array {name!r} is compressed with {method} (zip method {info.compress_type}); "
+                            "xpnet files hold stored or deflate members only")
+        if info.flag_bits & _ZIP_FLAGS_REFUSED:
+            raise self.fail(f"array {name!r} is encrypted or patched, which xpnet files never are")
         if info.compress_size > self.size or (
                 info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size):
             raise self.fail(f"array {name!r} is truncated (the archive is smaller than it declares)")
         if info.file_size > _MAX_DEFLATE_RATIO * max(info.compress_size, 1):
             raise self.fail(f"array {name!r} declares an impossible compression ratio (a zip bomb?)")
+        return info
+
+    def read_array(self, name: str, dtype: np.dtype, shape: tuple | None, limit: int | None = None) -> np.ndarray:
+        """Read member ``name`` after checking its declared dtype, shape and byte size."""
+        info = self._member(name)
         try:
             with self.zip.open(info) as fh:
-                version = np.lib.format.read_magic(fh)
-                if version == (1, 0):
-                    got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=10_000)
-                elif version == (2, 0):
-                    got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=10_000)
-                else:
-                    raise self.fail(f"array {name!r} has an unsupported .npy version {version}")
-                if got_dtype.hasobject or got_dtype != dtype:
-                    raise self.fail(f"array {name!r} has dtype {got_dtype}, expected {dtype}")
-                if fortran or len(got_shape) > 2:
-                    raise self.fail(f"array {name!r} has an unexpected layout")
-                if shape is not None and tuple(got_shape) != tuple(shape):
-                    raise self.fail(f"array {name!r} has shape {tuple(got_shape)}, but the declared "
-                                    f"architecture needs {tuple(shape)}")
-                count = math.prod(got_shape)
-                nbytes = count * dtype.itemsize
-                if limit is not None and nbytes > limit:
-                    raise self.fail(f"array {name!r} is larger than allowed ({nbytes} bytes)")
+                got_shape, nbytes = self._npy_header(fh, name, dtype, shape, limit)
                 if info.file_size < fh.tell() + nbytes:
                     raise self.fail(f"array {name!r} is truncated")
                 data = _read_exactly(fh, nbytes)  # grows only as real data arrives
         except InvalidFileError:
             raise
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, SyntaxError, TypeError,
-                NotImplementedError, RuntimeError, MemoryError) as exc:
-            raise self.fail(f"array {name!r} is corrupt ({type(exc).__name__}: {exc})") from None
+        except _ARCHIVE_ERRORS as exc:
+            raise self.fail(f"array {name!r} is corrupt ({_error_name(exc)}: {exc})") from None
         if len(data) != nbytes:
             raise self.fail(f"array {name!r} is truncated")
         return np.frombuffer(data, dtype=dtype).reshape(got_shape).copy()
+
+    def _npy_header(self, fh: Any, name: str, dtype: np.dtype, shape: tuple | None,
+                    limit: int | None) -> tuple[tuple, int]:
+        """Read and check a member's .npy header; return its shape and data size in bytes."""
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=10_000)
+        elif version == (2, 0):
+            got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=10_000)
+        else:
+            raise self.fail(f"array {name!r} has an unsupported .npy version {version}")
+        if got_dtype.hasobject or got_dtype != dtype:
+            raise self.fail(f"array {name!r} has dtype {got_dtype}, expected {dtype}")
+        if fortran or len(got_shape) > 2:
+            raise self.fail(f"array {name!r} has an unexpected layout")
+        if shape is not None and tuple(got_shape) != tuple(shape):
+            raise self.fail(f"array {name!r} has shape {tuple(got_shape)}, but the declared "
+                            f"architecture needs {tuple(shape)}")
+        nbytes = math.prod(got_shape) * dtype.itemsize
+        if limit is not None and nbytes > limit:
+            raise self.fail(f"array {name!r} is larger than allowed ({nbytes} bytes)")
+        return tuple(got_shape), nbytes
+
+
+def _error_name(exc: BaseException) -> str:
+    kind = type(exc)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 def _read_exactly(fh: Any, nbytes: int, chunk: int = 1 << 24) -> bytes:
