@@ -334,6 +334,8 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
         InvalidFileError: <tmp>/bzip2.npz: array 'W0' is compressed with bzip2 (zip method 12); xpnet files hold stored or deflate members only
     load a file whose deflate stream starts at the wrong byte [found a bug, since fixed]
         InvalidFileError: <tmp>/shifted.npz: array 'W0' is corrupt (zlib.error: Error -3 while decompressing data: invalid code lengths set)
+    load_checkpoint with a step count t=10**20 [found a bug, since fixed]
+        InvalidFileError: <tmp>/ck.npz: corrupt checkpoint header: opt_state: entry 't' must be in [1, 9007199254740992]; got int 100000000000000000000 (a step count: at least one step per epoch)
     load backend='tpu'
         InvalidArgumentError: unknown backend 'tpu'; expected one of 'numpy', 'cupy', 'array_api_strict', 'torch', 'jax', an array-API namespace module, or None
     load path=None (with a file named 'None' in the working directory) [found a bug, since fixed]
@@ -792,6 +794,10 @@ CASES = [
       IFE, "shifted.npz", "corrupt",
       found="Archive.read_array (io.py:252) does not catch zlib.error: a one-byte change in a local header "
           "escaped as zlib.error"),
+    C("load_checkpoint with a step count t=10**20",
+      lambda c: xpnet.io.load_checkpoint(_checkpoint_t(c, 10**20)), IFE, "ck.npz", "opt_state", "'t'",
+      found="load_checkpoint (io.py:408) accepts any int >= 0: the resumed run crashed in Adam with "
+          "OverflowError (int too large to convert to float)"),
     C("load backend='tpu'", lambda c: xpnet.load(c.saved(), backend="tpu"), IAE, "backend", "'tpu'"),
     C("load path=None (with a file named 'None' in the working directory)",
       lambda c: _in_dir_with_file_named_none(c), ITE, "path", "None",
@@ -822,6 +828,20 @@ def _shifted_deflate(c: Ctx) -> Path:
     out = c.tmp / "shifted.npz"
     out.write_bytes(bytes(data))
     return out
+
+
+def _checkpoint_t(c: Ctx, t: int) -> Path:
+    """A checkpoint (written by save_checkpoint, no training) whose Adam step count is ``t``."""
+    model = xpnet.MLP([3, 4, 3], output="softmax")
+    params = [a for pair in model.params for a in pair]
+    opt = xpnet.optim.adam()
+    state = {**opt.init(params), "t": t}
+    rng = np.random.default_rng(0).bit_generator.state
+    history = {"loss": [1.0], "accuracy": [0.5], "val_loss": [], "val_accuracy": []}
+    train_state = {"epoch": 1, "rng": rng, "history": history}
+    path = c.tmp / "ck.npz"
+    xpnet.io.save_checkpoint(path, model, params, opt, state, train_state)
+    return path
 
 
 def _in_dir_with_file_named_none(c: Ctx):

@@ -10,7 +10,9 @@ device or a directory), never unpickles anything, refuses members compressed
 with anything but the two methods a ``.npz`` file uses (stored, deflate) before
 decompressing them, and checks the header, every member's declared dtype and
 shape against the declared architecture, and the member sizes, *before*
-reading array data. A truncated, corrupt or hostile file gets an :class:`~xpnet.errors.InvalidFileError` that names it, never an
+reading array data; checkpoints have every field of their training state
+checked (types, shapes, ranges, finiteness). A truncated, corrupt or hostile
+file gets an :class:`~xpnet.errors.InvalidFileError` that names it, never an
 error from the zip or zlib layer, a crash, a hang or a huge allocation.
 
 Files are written to a temporary file in the same directory, flushed to
@@ -34,6 +36,7 @@ import tempfile
 import threading
 import zipfile
 import zlib
+from collections.abc import Callable
 from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,7 @@ from .activations import ACTIVATIONS
 from .backend import to_numpy
 from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
 from .model import MLP
+from .optim import OPTIMIZERS
 
 __all__ = ["save", "load", "InvalidFileError", "FORMAT_VERSION", "MAX_LAYERS", "MAX_PARAMS"]
 
@@ -468,83 +472,316 @@ def save_checkpoint(path: str | os.PathLike, model: MLP, params: list, optimizer
         "format": "xpnet-checkpoint",
         "version": FORMAT_VERSION,
         "model": model.config(),
-        "optimizer": {"name": optimizer.name, "hyperparams": _jsonable(optimizer.hyperparams)},
+        "optimizer": {"name": optimizer.name, "hyperparams": _plain_json(optimizer.hyperparams)},
         "opt_state": state_layout,
         "has_best": best_params is not None,
-        "train": train_state,
+        "train": _plain_json(train_state),
     }
     write_archive(path, header, arrays)
 
 
-def _jsonable(hyper: dict) -> dict:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in hyper.items()}
+def _plain_json(value: Any) -> Any:
+    """``value`` with tuples as lists and NumPy arrays and scalars as Python lists and numbers.
+
+    (The state of an MT19937, Philox or SFC64 generator holds arrays.)
+    """
+    if isinstance(value, dict):
+        return {k: _plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    return value
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """Read a checkpoint written by ``train(..., checkpoint=path)``, validating it first."""
+    """Read a checkpoint written by ``train(..., checkpoint=path)``, validating it first.
+
+    Every field of the header is checked (:data:`CHECKPOINT_FIELDS`) before
+    the optimizer state is read; every array is checked for its dtype, shape
+    and finiteness.
+    """
     with Archive(path, "xpnet-checkpoint") as archive:
         header = archive.header
         config = _checked_config(archive, header.get("model"))
         params = _flat(read_params(archive, config))
-        dtype = _DTYPES[config["dtype"]]
-        opt_state: dict[str, Any] = {}
-        layout = header.get("opt_state")
-        if not isinstance(layout, dict):
-            raise archive.fail("bad optimizer state in the header")
-        for key, value in layout.items():
-            if isinstance(value, dict):
-                n = value.get("arrays")
-                if n != len(params):
-                    raise archive.fail(f"optimizer state {key!r} has {n!r} arrays for {len(params)} parameters")
-                opt_state[key] = [archive.read_array(f"opt.{key}.{i}", dtype, params[i].shape)
-                                  for i in range(len(params))]
-            elif value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-                opt_state[key] = value
-            else:
-                raise archive.fail(f"bad optimizer state entry {key!r}")
+        problem = _table(CHECKPOINT_FIELDS)(header, {"header": header, "n_params": len(params)})
+        if problem:
+            raise archive.fail(f"corrupt checkpoint header: {problem.lstrip('.')}")
+        opt_state = _read_opt_state(archive, header["opt_state"], params, _DTYPES[config["dtype"]])
         best = _flat(read_params(archive, config, prefix="best.")) if header.get("has_best") else None
-        optimizer = header.get("optimizer")
-        train_state = header.get("train")
-        if not isinstance(optimizer, dict) or not isinstance(train_state, dict):
-            raise archive.fail("header lacks the optimizer or training state")
-        _check_train_state(archive, train_state)
-        return Checkpoint(config=config, params=params, optimizer=optimizer, opt_state=opt_state,
-                          best_params=best, train=train_state)
+        return Checkpoint(config=config, params=params, optimizer=header["optimizer"], opt_state=opt_state,
+                          best_params=best, train=header["train"])
 
 
-def _is_int(v: Any, low: int = 0) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= low
+#: Optimizer-state arrays that are sums of squares: a negative entry would make a NaN step.
+_NON_NEGATIVE_STATE = frozenset({"sum", "square_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+def _read_opt_state(archive: Archive, layout: dict, params: list, dtype: np.dtype) -> dict[str, Any]:
+    """The optimizer state, its arrays read after the header check: each with a parameter's shape, finite."""
+    state: dict[str, Any] = {}
+    for key, entry in layout.items():
+        if not isinstance(entry, dict):
+            state[key] = entry
+            continue
+        arrays = [archive.read_array(f"opt.{key}.{i}", dtype, p.shape) for i, p in enumerate(params)]
+        for i, a in enumerate(arrays):
+            if not np.isfinite(a).all():
+                raise archive.fail(f"optimizer state {key!r} (array {i}) holds NaN or infinity")
+            if key in _NON_NEGATIVE_STATE and (a < 0).any():
+                raise archive.fail(f"optimizer state {key!r} (array {i}) holds negative sums of squares")
+        state[key] = arrays
+    return state
 
 
-def _check_train_state(archive: Archive, state: dict) -> None:
-    """Refuse a checkpoint whose training state is not what ``train`` writes."""
-    problems = []
-    if not _is_int(state.get("epoch")):
-        problems.append("epoch")
-    if not _is_int(state.get("wait", 0)):
-        problems.append("wait")
-    best = state.get("best")
-    if best is not None and not (_is_number(best) and math.isfinite(best)):
-        problems.append("best")
-    if not isinstance(state.get("rng"), dict):
-        problems.append("rng")
-    history = state.get("history")
-    if not isinstance(history, dict):
-        problems.append("history")
-    else:
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-            values = history.get(key, [])
-            if not isinstance(values, list) or not all(_is_number(v) for v in values):
-                problems.append(f"history.{key}")
-        loss = history.get("loss", [])
-        if _is_int(state.get("epoch")) and isinstance(loss, list) and len(loss) != state["epoch"]:
-            problems.append("history.loss (its length is not the epoch count)")
-        best_epoch = history.get("best_epoch")
-        if best_epoch is not None and not _is_int(best_epoch):
-            problems.append("history.best_epoch")
-    if problems:
-        raise archive.fail(f"corrupt training state in the header: bad {', '.join(problems)}")
+# -- the checkpoint header, field by field ------------------------------------------
+# A check takes a value and a context and returns None when the value is what ``train`` writes,
+# else what is wrong with it. The context holds the whole header ("header") and the number of
+# parameter arrays ("n_params"). A table maps each key of a dict to (required, check), checked in
+# the table's order (so a later check may rely on an earlier field, e.g. train.epoch); ``_table``
+# makes the check of such a dict. A new piece of state (a callback's own dict under one key) is one
+# more row, with ``_table({...})`` of its own fields as its check. Keys no table names are ignored.
+Check = Callable[[Any, dict], "str | None"]
+
+#: Step and epoch counts: exact in float64 (the optimizers use them as floats), and beyond any run.
+MAX_COUNT = 2**53
+
+
+def _table(fields: dict[str, tuple[bool, Check]]) -> Check:
+    """The check of a dict whose keys ``fields`` maps to ``(required, check)``.
+
+    Its problems read ``.key: what is wrong`` (``.key.inner: ...`` for a nested table).
+    """
+    def check(value: Any, ctx: dict) -> str | None:
+        if not isinstance(value, dict):
+            return f"must be a dict; got {_show(value)}"
+        for key, (required, field_check) in fields.items():
+            problem = field_check(value[key], ctx) if key in value else "missing" if required else None
+            if problem:
+                return f".{key}{problem}" if problem.startswith(".") else f".{key}: {problem}"
+        return None
+    return check
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
+
+
+def _epoch(ctx: dict) -> int:
+    return ctx["header"]["train"]["epoch"]  # checked before any check that calls this
+
+
+def _int_in(low: int, high: int | Callable[[dict], int] = MAX_COUNT) -> Check:
+    def check(value: Any, ctx: dict) -> str | None:
+        top = high(ctx) if callable(high) else high
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be an int; got {_show(value)}"
+        return None if low <= value <= top else f"must be in [{low}, {top}]; got {_show(value)}"
+    return check
+
+
+def _number_in(low: float = -math.inf, high: float = math.inf, high_open: bool = False) -> Check:
+    def check(value: Any, ctx: dict) -> str | None:
+        if not _finite(value):
+            return f"must be a finite number; got {_show(value)}"
+        inside = low <= value and (value < high if high_open else value <= high)
+        return None if inside else f"must be in [{low}, {high}{')' if high_open else ']'}; got {value!r}"
+    return check
+
+
+def _optional(check: Check) -> Check:
+    return lambda value, ctx: None if value is None else check(value, ctx)
+
+
+def _boolean(value: Any, ctx: dict) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false; got {_show(value)}"
+
+
+def _series(low: float = -math.inf, high: float = math.inf,
+            length: Callable[[dict], tuple[int, int]] = lambda ctx: (_epoch(ctx), _epoch(ctx))) -> Check:
+    """A list of finite floats (as ``History`` keeps them) in [low, high] whose length is in the
+    range ``length(ctx)`` gives."""
+    in_range = _number_in(low, high)
+
+    def values(v: Any, ctx: dict) -> str | None:
+        return in_range(v, ctx) if isinstance(v, float) else f"must be a float; got {_show(v)}"
+
+    def check(value: Any, ctx: dict) -> str | None:
+        if not isinstance(value, list):
+            return f"must be a list of numbers; got {_show(value)}"
+        shortest, longest = length(ctx)
+        if not shortest <= len(value) <= longest:
+            wanted = shortest if shortest == longest else f"{shortest} to {longest}"
+            return f"has {len(value)} entries, not {wanted} (after {_epoch(ctx)} epochs)"
+        bad = next((i for i, v in enumerate(value) if values(v, ctx)), None)
+        return None if bad is None else f"entry {bad}: {values(value[bad], ctx)}"
+    return check
+
+
+def _classifier(ctx: dict) -> bool:
+    return ctx["header"]["model"]["output"] in ("sigmoid", "softmax")  # accuracy is kept for these
+
+
+def _accuracies(ctx: dict) -> tuple[int, int]:
+    n = _epoch(ctx) if _classifier(ctx) else 0
+    return n, n
+
+
+def _validations(ctx: dict) -> tuple[int, int]:
+    return 0, _epoch(ctx)  # validation data may join (or leave) a resumed run
+
+
+def _val_accuracies(ctx: dict) -> tuple[int, int]:
+    n = len(ctx["header"]["train"]["history"]["val_loss"]) if _classifier(ctx) else 0
+    return n, n
+
+
+def _early_stopping(value: Any, ctx: dict) -> str | None:
+    """None, or [patience, min_delta, monitor] as train writes it."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 3:
+        return f"must be null or [patience, min_delta, monitor]; got {_show(value)}"
+    patience, min_delta, monitor = value
+    if monitor not in ("loss", "val_loss"):
+        return f"monitor must be 'loss' or 'val_loss'; got {_show(monitor)}"
+    return _int_in(1)(patience, ctx) or _number_in(0)(min_delta, ctx)
+
+
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def _rng_state(value: Any, ctx: dict) -> str | None:
+    """The state of a NumPy bit generator, exactly as NumPy writes it (read back to compare)."""
+    if not isinstance(value, dict) or value.get("bit_generator") not in _BIT_GENERATORS:
+        return f"must be the state of a NumPy bit generator ({', '.join(_BIT_GENERATORS)})"
+    if not _words(value) or value.get("has_uint32", 0) not in (0, 1):
+        return "holds a value that is no machine word"
+    generator = getattr(np.random, value["bit_generator"])()
+    try:
+        generator.state = value
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+        return f"is no {value['bit_generator']} state ({exc})"
+    return None if _plain_json(generator.state) == value else f"is no {value['bit_generator']} state"
+
+
+def _words(value: Any, depth: int = 0) -> bool:
+    """True if ``value`` nests (shallowly) only strings and integers in [0, 2**128)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return depth < 3 and len(value) <= 1024 and all(_words(v, depth + 1) for v in value)
+    if isinstance(value, str):
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**128
+
+
+def _optimizer(value: Any, ctx: dict) -> str | None:
+    """{"name": str, "hyperparams": {str: number, bool, null or a short list of numbers}}."""
+    name = value.get("name") if isinstance(value, dict) else None
+    if not isinstance(name, str) or not 0 < len(name) <= 100:
+        return f"must be {{'name': ..., 'hyperparams': {{...}}}}; got {_show(value)}"
+    hyper = value.get("hyperparams")
+    if not isinstance(hyper, dict):
+        return f"hyperparams must be a dict; got {_show(hyper)}"
+    for key, v in hyper.items():
+        plain = v is None or isinstance(v, bool) or _finite(v)
+        if not plain and not (isinstance(v, list) and len(v) <= 8 and all(_finite(x) for x in v)):
+            return (f"hyperparameter {key!r} must be a finite number, a bool or a list of numbers; "
+                    f"got {_show(v)}")
+    return None
+
+
+def _expected_opt_state(spec: dict) -> tuple[dict[str, str] | None, str | None]:
+    """What a built-in optimizer keeps in its state, entry by entry: "count", "none" or "arrays".
+
+    Asked of the optimizer itself (built from the saved hyperparameters, state
+    made for a one-element stand-in). ``(None, None)`` for an optimizer that
+    is not built in; ``(None, problem)`` when the hyperparameters do not build it.
+    """
+    factory = OPTIMIZERS.get(spec["name"])
+    if factory is None:
+        return None, None
+    try:
+        state = factory(**spec["hyperparams"]).init([np.zeros(1)])
+    except (XpnetError, TypeError, ValueError) as exc:
+        return None, f"its hyperparameters do not make a {spec['name']} optimizer ({exc})"
+    return {k: "arrays" if isinstance(v, list) else "none" if v is None else "count"
+            for k, v in state.items()}, None
+
+
+def _opt_state(value: Any, ctx: dict) -> str | None:
+    """Each entry a count, null or {"arrays": one per parameter}; for a built-in optimizer
+    exactly the entries it keeps, each of the right kind, and the step count ``t`` no less
+    than the epochs (every epoch takes at least one step)."""
+    if not isinstance(value, dict):
+        return f"must be a dict; got {_show(value)}"
+    expected, problem = _expected_opt_state(ctx["header"]["optimizer"])
+    if problem:
+        return problem
+    if expected is not None and set(value) != set(expected):
+        return f"has entries {sorted(value)}; the optimizer keeps {sorted(expected)}"
+    for key, entry in value.items():
+        kind = expected[key] if expected else ("arrays" if isinstance(entry, dict) else
+                                               "none" if entry is None else "count")
+        problem = _state_entry(kind, entry, ctx, low=_epoch(ctx) if expected and key == "t" else 0)
+        if problem:
+            return f"entry {key!r} {problem}"
+    return None
+
+
+def _state_entry(kind: str, entry: Any, ctx: dict, low: int) -> str | None:
+    if kind == "arrays":
+        if entry != {"arrays": ctx["n_params"]} or isinstance(entry["arrays"], bool):
+            return f"must be {{'arrays': {ctx['n_params']}}} (one array per parameter); got {_show(entry)}"
+        return None
+    if kind == "none":
+        return None if entry is None else f"must be null; got {_show(entry)}"
+    problem = _int_in(low)(entry, ctx)
+    return f"{problem} (a step count: at least one step per epoch)" if problem and low else problem
+
+
+#: ``History.as_dict()``: one loss per epoch; accuracies for classifiers; validation series for the
+#: epochs that had validation data (val_loss before val_accuracy, whose length it sets).
+HISTORY_FIELDS: dict[str, tuple[bool, Check]] = {
+    "loss": (True, _series()),
+    "accuracy": (True, _series(0, 1, _accuracies)),
+    "val_loss": (True, _series(length=_validations)),
+    "val_accuracy": (True, _series(0, 1, _val_accuracies)),
+    "best_epoch": (False, _optional(_int_in(0, lambda ctx: _epoch(ctx) - 1))),
+    "stopped_early": (False, _boolean),
+    "seconds": (False, _number_in(0)),
+}
+
+#: The training state ``train`` saves (``header["train"]``); epoch first, the others rely on it.
+TRAIN_FIELDS: dict[str, tuple[bool, Check]] = {
+    "epoch": (True, _int_in(0)),
+    "history": (True, _table(HISTORY_FIELDS)),
+    "rng": (True, _rng_state),
+    "best": (False, _optional(_number_in())),
+    "wait": (False, _int_in(0, _epoch)),
+    "batch_size": (False, _optional(_int_in(1))),
+    "shuffle": (False, _boolean),
+    "dropout": (False, _number_in(0, 1, high_open=True)),
+    "seed": (False, _optional(_int_in(0, 2**128))),
+    "early_stopping": (False, _early_stopping),
+}
+
+#: A checkpoint's header beyond the model (checked by ``_checked_config``); train first.
+CHECKPOINT_FIELDS: dict[str, tuple[bool, Check]] = {
+    "train": (True, _table(TRAIN_FIELDS)),
+    "optimizer": (True, _optimizer),
+    "opt_state": (True, _opt_state),
+    "has_best": (False, _boolean),
+}
