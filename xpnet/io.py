@@ -15,9 +15,12 @@ checked (types, shapes, ranges, finiteness). A truncated, corrupt or hostile
 file gets an :class:`~xpnet.errors.InvalidFileError` that names it, never an
 error from the zip or zlib layer, a crash, a hang or a huge allocation.
 
-Files are written to a temporary file in the same directory, flushed to
-disk and renamed over the target, so the file at ``path`` is always either
-the old one or the complete new one.
+Files are written to a temporary file ``.NAME.PID.XXXXXXXX.tmp`` in the same
+directory, flushed to disk and renamed over the target, so the file at
+``path`` is always either the old one or the complete new one. SIGINT
+(Ctrl-C) and SIGTERM are held until the write is done, whichever thread
+receives them. A write removes only its own target's temporaries, and only
+those of writers that are provably gone.
 
 Arrays are stored on the host in the model's dtype, so a file written from
 one backend loads on any other.
@@ -29,11 +32,13 @@ import contextlib
 import json
 import math
 import os
+import re
 import signal
 import stat
 import struct
 import tempfile
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -70,6 +75,10 @@ _ZIP_FLAGS_REFUSED = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryp
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, struct.error, ValueError,
                    NotImplementedError, RuntimeError, KeyError, IndexError, TypeError, SyntaxError,
                    OverflowError, MemoryError)
+#: Signals held until a file write is done (where the platform has them).
+_DEFERRED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
+#: A temporary file of a writer that is gone is removed once nobody has written to it for this long.
+STALE_TEMPORARY_SECONDS = 60.0
 
 
 class InvalidFileError(XpnetError, ValueError):
@@ -111,57 +120,73 @@ def check_writable(path: Any, name: str = "path") -> None:
 
 @contextlib.contextmanager
 def _interrupts_deferred():
-    """Hold Ctrl-C (SIGINT) until the block is done, so a write is never left half made.
+    """Hold SIGINT (Ctrl-C) and SIGTERM until the block is done, so a write is never left half made.
 
-    A SIGINT that arrives meanwhile stays pending and raises KeyboardInterrupt
-    right after the block. Only in the main thread of a POSIX process; a no-op
-    elsewhere (where the temporary file is still removed on any exception).
+    The Python-level handlers of both signals are swapped for one that only
+    records what arrives; afterwards the handlers are restored and each
+    recorded signal is raised again, so a ``KeyboardInterrupt`` (or whatever
+    the handler does; with SIGTERM's default action, termination) happens
+    right after the block. This holds whichever thread the kernel delivers
+    the signal to: CPython runs Python-level handlers in the main thread in
+    any case. (Blocking the signals in the main thread with ``pthread_sigmask``
+    does not: the kernel then hands them to another thread, a BLAS worker for
+    instance, and the main thread's handler interrupts the write all the same.)
+
+    Only the main thread may install handlers; in another thread this is a
+    no-op (Ctrl-C then interrupts the main thread, not the write, but
+    SIGTERM's default action still ends the process). An ignored signal stays
+    ignored, and a handler not installed from Python is left alone.
     """
-    can_block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    if can_block:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {}
+    try:
+        for sig in _DEFERRED_SIGNALS:
+            handler = signal.getsignal(sig)
+            if handler is not None and handler != signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, lambda signum, frame: received.append(signum))
+    except ValueError:  # not the main interpreter: nothing is held
+        pass
     try:
         yield
     finally:
-        if can_block:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(received):  # each signal once, in the order they came
+            signal.raise_signal(sig)
 
 
 def write_archive(path: str | os.PathLike, header: dict, arrays: dict[str, np.ndarray]) -> None:
     """Write ``header`` and ``arrays`` to ``path`` atomically (temporary file, fsync, rename).
 
-    Ctrl-C is held for the duration of the write, so it lands after it.
+    SIGINT (Ctrl-C) and SIGTERM are held for the duration of the write, so they land after it.
     """
     check_writable(path)
-    with _interrupts_deferred():
-        _write_archive(Path(path), header, arrays)
-
-
-def _write_archive(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> None:
     for name, a in arrays.items():
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise InvalidArgumentError(
                 f"refusing to save {name}: it contains NaN or infinity (training diverged?)"
             )
     blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    with _interrupts_deferred():
+        _write_archive(Path(path), {_HEADER: blob, **arrays})
+
+
+def _write_archive(path: Path, arrays: dict[str, np.ndarray]) -> None:
     directory = path.parent if str(path.parent) else Path(".")
-    for stale in directory.glob(f".{glob_escape(path.name)}.*.tmp"):  # left by a writer that was killed
-        try:
-            stale.unlink()
-        except OSError:
-            pass
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    _remove_stale_temporaries(directory, path.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **{_HEADER: blob}, **arrays)
+            np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     try:  # make the rename itself durable
         dir_fd = os.open(directory, os.O_RDONLY)
@@ -171,6 +196,41 @@ def _write_archive(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> N
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def _remove_stale_temporaries(directory: Path, name: str) -> None:
+    """Remove the temporaries of target ``name`` left by writers that were killed.
+
+    A temporary is ``.NAME.PID.XXXXXXXX.tmp``. It is removed only when process
+    PID no longer exists here *and* nobody has written to it for
+    :data:`STALE_TEMPORARY_SECONDS` (the age guards against a PID seen from
+    another PID namespace or host sharing the folder). Temporaries of other
+    targets, of running writers, and files named otherwise are never touched.
+    """
+    if os.name != "posix":  # os.kill(pid, 0) cannot probe a process elsewhere
+        return
+    own = re.compile(re.escape(f".{name}.") + r"(\d+)\.[a-z0-9_]+\.tmp")
+    now = time.time()
+    for candidate in directory.glob(f".{glob_escape(name)}.*.tmp"):
+        match = own.fullmatch(candidate.name)
+        if match is None or _process_exists(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if now - candidate.lstat().st_mtime >= STALE_TEMPORARY_SECONDS:
+                candidate.unlink()
+
+
+def _process_exists(pid: int) -> bool:
+    """True unless process ``pid`` provably does not exist (a PID out of range counts as existing)."""
+    if pid == os.getpid() or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # PermissionError: it exists, owned by another user
+        return True
+    return True
 
 
 def save(model: MLP, path: str | os.PathLike) -> None:
