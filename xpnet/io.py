@@ -642,7 +642,7 @@ def _epoch(ctx: dict) -> int:
     return ctx["header"]["train"]["epoch"]  # checked before any check that calls this
 
 
-def _int_in(low: int, high: int | Callable[[dict], int] = MAX_COUNT) -> Check:
+def _int_in(low: int, high: float | Callable[[dict], int] = MAX_COUNT) -> Check:
     def check(value: Any, ctx: dict) -> str | None:
         top = high(ctx) if callable(high) else high
         if isinstance(value, bool) or not isinstance(value, int):
@@ -834,7 +834,7 @@ TRAIN_FIELDS: dict[str, tuple[bool, Check]] = {
     "batch_size": (False, _optional(_int_in(1))),
     "shuffle": (False, _boolean),
     "dropout": (False, _number_in(0, 1, high_open=True)),
-    "seed": (False, _optional(_int_in(0, 2**128))),
+    "seed": (False, _optional(_int_in(0, math.inf))),  # any int NumPy seeds with; only compared
     "early_stopping": (False, _early_stopping),
 }
 
