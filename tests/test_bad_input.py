@@ -111,9 +111,9 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
     gradients: y empty
         InvalidArgumentError: X and y have different lengths: X has 12 rows, y has 0
     gradients: y with NaN
-        InvalidArgumentError: y contains NaN or infinity
+        InvalidArgumentError: y contains NaN or infinity; clean or impute the targets first
     gradients: y with inf
-        InvalidArgumentError: y contains NaN or infinity
+        InvalidArgumentError: y contains NaN or infinity; clean or impute the targets first
     gradients: softmax label 3 of 3 classes
         InvalidArgumentError: y has label 3, outside the output's range 0..2 (3 output units)
     gradients: softmax label -1
@@ -142,6 +142,10 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
         InvalidArgumentError: X and y have different lengths: X has 12 rows, y has 4
     loss X with 2 columns
         InvalidArgumentError: X has 2 features (columns) but the model's input layer has 3; got shape (12, 2)
+    loss y=-1e300 for a float32 regression model [found a bug, since fixed]
+        InvalidArgumentError: y holds values too large for the model's float32 (up to 1e+300; float32 holds up to 3.4e+38); rescale the targets (e.g. standardize them) or use dtype='float64'
+    gradients: 3-column y=1e39 for a float32 identity model [found a bug, since fixed]
+        InvalidArgumentError: y holds values too large for the model's float32 (up to 1e+39; float32 holds up to 3.4e+38); rescale the targets (e.g. standardize them) or use dtype='float64'
     gradients X with NaN
         InvalidArgumentError: X contains NaN or infinity (or values too large for float64); clean, impute or rescale it first
     gradients label out of range
@@ -233,7 +237,7 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
     train X with inf
         InvalidArgumentError: X contains NaN or infinity (or values too large for float64); clean, impute or rescale it first
     train y with NaN
-        InvalidArgumentError: y contains NaN or infinity
+        InvalidArgumentError: y contains NaN or infinity; clean or impute the targets first
     train softmax labels 3..5
         InvalidArgumentError: y has label 3, outside the output's range 0..2 (3 output units)
     train softmax labels 0.5..2.5
@@ -246,12 +250,16 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
         InvalidTypeError: X must hold real numbers; got an array of dtype <U32
     train X=1e300 into a float32 model [found a bug, since fixed]
         InvalidArgumentError: X contains NaN or infinity (or values too large for float32); clean, impute or rescale it first
+    train y=1e300 into a float32 regression model [found a bug, since fixed]
+        InvalidArgumentError: y holds values too large for the model's float32 (up to 1e+300; float32 holds up to 3.4e+38); rescale the targets (e.g. standardize them) or use dtype='float64'
+    train y_val=1e300 into a float32 regression model [found a bug, since fixed]
+        InvalidArgumentError: y_val holds values too large for the model's float32 (up to 1e+300; float32 holds up to 3.4e+38); rescale the targets (e.g. standardize them) or use dtype='float64'
     train validation_data=X (not a pair)
         InvalidArgumentError: validation_data must be a pair (X_val, y_val)
     train X_val with NaN
         InvalidArgumentError: X_val contains NaN or infinity (or values too large for float64); clean, impute or rescale it first
     train y_val with inf
-        InvalidArgumentError: y_val contains NaN or infinity
+        InvalidArgumentError: y_val contains NaN or infinity; clean or impute the targets first
     train X_val with 2 columns
         InvalidArgumentError: X_val has 2 features (columns) but the model's input layer has 3; got shape (2, 2)
     train X_val with no rows
@@ -313,7 +321,7 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
     load a missing file
         InvalidFileError: <tmp>/missing.npz: no such file
     load a directory
-        InvalidFileError: <tmp>: not an xpnet file (not a valid .npz archive: [Errno 21] Is a directory: '<tmp>')
+        InvalidFileError: <tmp>: not an xpnet file: Is a directory; a model or checkpoint is a regular file
     load an empty file
         InvalidFileError: <tmp>/empty.npz: not an xpnet file (not a valid .npz archive: File is not a zip file)
     load a text file
@@ -322,6 +330,12 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
         InvalidFileError: <tmp>/plain.npz: missing array '__xpnet__'
     load_checkpoint of a model file
         InvalidFileError: <tmp>/good.npz: is a model file, not a training checkpoint
+    load a file whose array member is bzip2-compressed [found a bug, since fixed]
+        InvalidFileError: <tmp>/bzip2.npz: array 'W0' is compressed with bzip2 (zip method 12); xpnet files hold stored or deflate members only
+    load a file whose deflate stream starts at the wrong byte [found a bug, since fixed]
+        InvalidFileError: <tmp>/shifted.npz: array 'W0' is corrupt (zlib.error: Error -3 while decompressing data: invalid code lengths set)
+    load_checkpoint with a step count t=10**20 [found a bug, since fixed]
+        InvalidFileError: <tmp>/ck.npz: corrupt checkpoint header: opt_state: entry 't' must be in [1, 9007199254740992]; got int 100000000000000000000 (a step count: at least one step per epoch)
     load backend='tpu'
         InvalidArgumentError: unknown backend 'tpu'; expected one of 'numpy', 'cupy', 'array_api_strict', 'torch', 'jax', an array-API namespace module, or None
     load path=None (with a file named 'None' in the working directory) [found a bug, since fixed]
@@ -331,10 +345,12 @@ Observed messages (xpnet 0.1.0; ``<tmp>`` is the test's temporary directory)::
 from __future__ import annotations
 
 import importlib
+import io
 import math
 import os
 import sys
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -584,6 +600,16 @@ CASES = [
     C("loss X/y length mismatch", lambda c: c.model().loss(c.X, c.y[:4]), IAE, "different lengths", "y has 4",
       found="MLP.loss (model.py:280-282) runs the forward pass before it checks y (gradients checks y first)"),
     C("loss X with 2 columns", lambda c: c.model().loss(c.X[:, :2], c.y), IAE, "X has 2 features"),
+    C("loss y=-1e300 for a float32 regression model",
+      lambda c: xpnet.MLP([3, 4, 1], output="identity").loss(c.X, np.full(12, -1e300)), IAE,
+      "y holds values too large", "float32", "rescale",
+      found="as_targets (data.py:147) checks y for NaN/inf in float64, before the cast to the model's "
+          "float32 (-1e300 -> -inf): MLP.loss returned inf"),
+    C("gradients: 3-column y=1e39 for a float32 identity model",
+      lambda c: xpnet.MLP([3, 4, 3], output="identity").gradients(c.X, np.full((12, 3), 1e39)), IAE,
+      "y holds values too large", "float32",
+      found="as_targets (data.py:147): 1e39 is finite in float64, infinite in float32; the loss was inf, the "
+          "gradients NaN"),
     C("gradients X with NaN", lambda c: c.model().gradients(NAN_X(c), c.y), IAE, "X contains NaN"),
     C("gradients label out of range", lambda c: c.model().gradients(c.X, c.y * 2), IAE,
       "y has label 4", "range 0..2"),
@@ -655,6 +681,18 @@ CASES = [
       IAE, "X", "infinity",
       found="as_features (data.py:71): the finiteness check runs before the cast to float32 (1e300 -> inf); "
           "training starts and ends in TrainingDivergedError instead of refusing X"),
+    C("train y=1e300 into a float32 regression model",
+      lambda c: _quiet(lambda: xpnet.train(xpnet.MLP([3, 4, 1], output="identity"), c.X, np.full(12, 1e300),
+                                           epochs=2)),
+      IAE, "y holds values too large", "float32", "up to 1e+300",
+      found="as_targets (data.py:147): y is checked before the cast to float32 (1e300 -> inf); training "
+          "started and ended in TrainingDivergedError telling to lower the learning rate"),
+    C("train y_val=1e300 into a float32 regression model",
+      lambda c: _quiet(lambda: xpnet.train(xpnet.MLP([3, 4, 1], output="identity"), c.X, np.zeros(12),
+                                           epochs=2, validation_data=(c.X[:2], [0.0, 1e300]))),
+      IAE, "y_val holds values too large", "float32",
+      found="as_targets (data.py:147) accepts y_val=1e300 for a float32 model: TrainingDivergedError blamed "
+          "the learning rate"),
     C("train validation_data=X (not a pair)", train(validation_data=np.zeros((2, 3))), IAE,
       "validation_data", "pair (X_val, y_val)"),
     C("train X_val with NaN", train(validation_data=(np.full((2, 3), np.nan), [0, 1])), IAE,
@@ -748,11 +786,62 @@ CASES = [
       IFE, "plain.npz", "missing array '__xpnet__'"),
     C("load_checkpoint of a model file", lambda c: xpnet.io.load_checkpoint(c.saved()), IFE,
       "is a model file, not a training checkpoint"),
+    C("load a file whose array member is bzip2-compressed", lambda c: xpnet.load(_bzip2_member(c)), IFE,
+      "bzip2.npz", "compressed with bzip2", "stored or deflate",
+      found="Archive.read_array (io.py:228) let zipfile decompress any method: a 1.5 KB file with a bzip2 "
+          "member expanded to 600 MB in memory before it loaded"),
+    C("load a file whose deflate stream starts at the wrong byte", lambda c: xpnet.load(_shifted_deflate(c)),
+      IFE, "shifted.npz", "corrupt",
+      found="Archive.read_array (io.py:252) does not catch zlib.error: a one-byte change in a local header "
+          "escaped as zlib.error"),
+    C("load_checkpoint with a step count t=10**20",
+      lambda c: xpnet.io.load_checkpoint(_checkpoint_t(c, 10**20)), IFE, "ck.npz", "opt_state", "'t'",
+      found="load_checkpoint (io.py:408) accepts any int >= 0: the resumed run crashed in Adam with "
+          "OverflowError (int too large to convert to float)"),
     C("load backend='tpu'", lambda c: xpnet.load(c.saved(), backend="tpu"), IAE, "backend", "'tpu'"),
     C("load path=None (with a file named 'None' in the working directory)",
       lambda c: _in_dir_with_file_named_none(c), ITE, "path", "None",
       found="Archive.__init__ (io.py:122-124) turns path=None into str(None) and opens the file 'None' in the working directory"),
 ]
+
+
+def _bzip2_member(c: Ctx) -> Path:
+    """A copy of a good model file whose W0 member claims (and is) bzip2 compression."""
+    out = c.tmp / "bzip2.npz"
+    with zipfile.ZipFile(c.saved()) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name), zipfile.ZIP_BZIP2 if name == "W0.npy" else zipfile.ZIP_STORED)
+    return out
+
+
+def _shifted_deflate(c: Ctx) -> Path:
+    """A deflate copy of a good model file with W0's extra-field length (local header) set to 1."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(c.saved()) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+    data = bytearray(buf.getvalue())
+    at = data.find(b"PK\x03\x04")
+    while data[at + 30:at + 36] != b"W0.npy":
+        at = data.find(b"PK\x03\x04", at + 4)
+    data[at + 28] = 1
+    out = c.tmp / "shifted.npz"
+    out.write_bytes(bytes(data))
+    return out
+
+
+def _checkpoint_t(c: Ctx, t: int) -> Path:
+    """A checkpoint (written by save_checkpoint, no training) whose Adam step count is ``t``."""
+    model = xpnet.MLP([3, 4, 3], output="softmax")
+    params = [a for pair in model.params for a in pair]
+    opt = xpnet.optim.adam()
+    state = {**opt.init(params), "t": t}
+    rng = np.random.default_rng(0).bit_generator.state
+    history = {"loss": [1.0], "accuracy": [0.5], "val_loss": [], "val_accuracy": []}
+    train_state = {"epoch": 1, "rng": rng, "history": history}
+    path = c.tmp / "ck.npz"
+    xpnet.io.save_checkpoint(path, model, params, opt, state, train_state)
+    return path
 
 
 def _in_dir_with_file_named_none(c: Ctx):

@@ -457,3 +457,166 @@ def _drop(*keys):
 def test_resume_from_a_checkpoint_with_a_bad_training_state(files, workdir, edit):
     """A corrupt training state is refused with an xpnet ValueError naming the file, or resumes sanely."""
     _resume_with(files, workdir, edit)
+
+
+# -- every field of a checkpoint's training state is checked at load ----------------------------------
+# Each edit used to load and then crash the resumed run (TypeError, OverflowError), make it diverge
+# (negative sums of squares, NaN moments) or resume with a corrupt history. load_checkpoint must
+# refuse each one with an InvalidFileError that names the file and the field.
+INF, NAN = float("inf"), float("nan")
+HOSTILE_STATE = [
+    # id, path in the header, new value (KeyError: remove it), what the message names
+    ("t a string", ("opt_state", "t"), "5", "'t'"),
+    ("t negative", ("opt_state", "t"), -1, "'t'"),
+    ("t 10**20", ("opt_state", "t"), 10**20, "'t'"),  # was OverflowError in Adam's beta1**t
+    ("t infinite", ("opt_state", "t"), INF, "'t'"),
+    ("t true", ("opt_state", "t"), True, "'t'"),
+    ("t below the epoch count", ("opt_state", "t"), 3, "'t'"),
+    ("t an array list", ("opt_state", "t"), {"arrays": 4}, "'t'"),
+    ("exp_avg null", ("opt_state", "exp_avg"), None, "'exp_avg'"),  # was TypeError on resume
+    ("exp_avg a number", ("opt_state", "exp_avg"), 3, "'exp_avg'"),
+    ("exp_avg a list of numbers", ("opt_state", "exp_avg"), [1, 2], "'exp_avg'"),
+    ("exp_avg three arrays for four parameters", ("opt_state", "exp_avg"), {"arrays": 3}, "'exp_avg'"),
+    ("max_exp_avg_sq arrays without amsgrad", ("opt_state", "max_exp_avg_sq"), {"arrays": 4}, "opt_state"),
+    ("an entry adam does not keep", ("opt_state", "momentum"), None, "opt_state"),
+    ("exp_avg_sq missing", ("opt_state", "exp_avg_sq"), KeyError, "opt_state"),
+    ("epoch 10**20", ("train", "epoch"), 10**20, "train.epoch"),
+    ("epoch a float", ("train", "epoch"), 4.0, "train.epoch"),
+    ("epoch missing", ("train", "epoch"), KeyError, "train.epoch"),
+    ("wait beyond the epochs", ("train", "callbacks", "EarlyStopping", "wait"), 10**20,
+     "train.callbacks.EarlyStopping.wait"),
+    ("wait true", ("train", "callbacks", "EarlyStopping", "wait"), True, "train.callbacks.EarlyStopping.wait"),
+    ("best 10**400", ("train", "callbacks", "EarlyStopping", "best"), 10**400,  # was OverflowError at load
+     "train.callbacks.EarlyStopping.best"),
+    ("best NaN", ("train", "callbacks", "EarlyStopping", "best"), NAN, "train.callbacks.EarlyStopping.best"),
+    ("best weights of other shapes", ("train", "callbacks", "EarlyStopping", "best_params"), {"arrays": [[3, 5]]},
+     "train.callbacks.EarlyStopping.best_params"),
+    ("a callback state holding a set", ("train", "callbacks", "Mine"), {"x": {"y": [1, "z", {"k": NAN}]}},
+     "train.callbacks.Mine"),
+    ("callbacks a list", ("train", "callbacks"), [1], "train.callbacks"),
+    ("lr_factor negative", ("train", "lr_factor"), -0.5, "train.lr_factor"),
+    ("history.lr NaN", ("train", "history", "lr"), [NAN] * 4, "train.history.lr"),
+    ("the optimizer's rate negative", ("opt_state", "lr"), -0.01, "opt_state"),
+    ("history.loss NaN", ("train", "history", "loss"), [NAN] * 4, "train.history.loss"),
+    ("history.loss too short", ("train", "history", "loss"), [1.0], "train.history.loss"),
+    ("history.accuracy infinite", ("train", "history", "accuracy"), [INF] * 4, "train.history.accuracy"),
+    ("history.accuracy 2", ("train", "history", "accuracy"), [2.0] * 4, "train.history.accuracy"),
+    ("history.val_loss longer than the run", ("train", "history", "val_loss"), [1.0] * 5,
+     "train.history.val_loss"),
+    ("history.best_epoch 99", ("train", "history", "best_epoch"), 99, "train.history.best_epoch"),
+    ("history.stopped_early 'no'", ("train", "history", "stopped_early"), "no",
+     "train.history.stopped_early"),
+    ("history.seconds negative", ("train", "history", "seconds"), -1.0, "train.history.seconds"),
+    ("rng state negative", ("train", "rng", "state", "state"), -5, "train.rng"),
+    ("rng has_uint32 7", ("train", "rng", "has_uint32"), 7, "train.rng"),
+    ("rng uinteger 2**70", ("train", "rng", "uinteger"), 2**70, "train.rng"),
+    ("rng of another generator", ("train", "rng", "bit_generator"), "MT19937", "train.rng"),
+    ("rng a list", ("train", "rng"), [1, 2], "train.rng"),
+    ("batch_size a string", ("train", "batch_size"), "16", "train.batch_size"),
+    ("batch_size 0", ("train", "batch_size"), 0, "train.batch_size"),
+    ("shuffle 'yes'", ("train", "shuffle"), "yes", "train.shuffle"),
+    ("dropout 1.5", ("train", "dropout"), 1.5, "train.dropout"),
+    ("dropout 10**400", ("train", "dropout"), 10**400, "train.dropout"),
+    ("seed negative", ("train", "seed"), -1, "train.seed"),
+    ("early stopping's monitor a number", ("train", "callbacks", "EarlyStopping", "monitor"), 3,
+     "train.callbacks.EarlyStopping.monitor"),
+    ("early stopping's patience 0", ("train", "callbacks", "EarlyStopping", "patience"), 0,
+     "train.callbacks.EarlyStopping.patience"),
+    ("lr 10**400", ("optimizer", "hyperparams", "lr"), 10**400, "optimizer"),
+    ("lr a string", ("optimizer", "hyperparams", "lr"), "0.01", "optimizer"),
+    ("lr negative", ("optimizer", "hyperparams", "lr"), -0.01, "optimizer"),
+    ("an unknown hyperparameter", ("optimizer", "hyperparams", "nesterov"), True, "optimizer"),
+    ("optimizer name a number", ("optimizer", "name"), 5, "optimizer"),
+    ("has_best 'yes'", ("has_best",), "yes", "has_best"),
+]
+
+
+def _source(path) -> str:
+    """The early-stopping state lives in the checkpoint of the run with early stopping."""
+    return "checkpoint" if path[:3] == ("train", "callbacks", "EarlyStopping") else "plain_checkpoint"
+
+
+def _edited_header(files, path, value) -> dict:
+    header = header_of(files[_source(path)])
+    node = header
+    for key in path[:-1]:
+        node = node[key]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return header
+
+
+@pytest.mark.parametrize("path, value, names", [pytest.param(p, v, n, id=i) for i, p, v, n in HOSTILE_STATE])
+def test_load_checkpoint_refuses_a_hostile_training_state(files, workdir, path, value, names):
+    bad = workdir / "hostile-state.npz"
+    bad.write_bytes(with_header(files[_source(path)], _edited_header(files, path, value)))
+    with pytest.raises(xio.InvalidFileError) as caught:
+        xio.load_checkpoint(bad)
+    assert str(bad) in str(caught.value) and names in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("member, array, says", [
+    ("opt.exp_avg.0", lambda a: a.astype(np.float64), "dtype float64"),
+    ("opt.exp_avg.0", lambda a: a.T.copy(), "shape"),
+    ("opt.exp_avg.1", lambda a: np.full_like(a, np.inf), "NaN or infinity"),
+    ("opt.exp_avg_sq.2", lambda a: np.full_like(a, np.nan), "NaN or infinity"),
+    ("opt.exp_avg_sq.0", lambda a: -np.ones_like(a), "negative"),  # sqrt of it: a NaN step
+], ids=["wrong dtype", "wrong shape", "inf moments", "NaN second moments", "negative second moments"])
+def test_load_checkpoint_refuses_hostile_optimizer_arrays(files, workdir, member, array, says):
+    parts = members(files["plain_checkpoint"])
+    original = np.load(_io.BytesIO(parts[member + ".npy"]), allow_pickle=False)
+    parts[member + ".npy"] = npy(array(original))
+    bad = workdir / "hostile-arrays.npz"
+    bad.write_bytes(rezip(parts))
+    with pytest.raises(xio.InvalidFileError, match=says) as caught:
+        xio.load_checkpoint(bad)
+    assert str(bad) in str(caught.value) and member.split(".")[1] in str(caught.value)
+
+
+def test_a_checkpoint_of_any_numpy_bit_generator_saves_loads_and_resumes(tmp_path):
+    """The state of MT19937, Philox and SFC64 holds NumPy arrays: it used to crash the first save
+    (TypeError: ndarray is not JSON serializable) after an epoch had been computed."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    for kind in ("MT19937", "Philox", "SFC64", "PCG64DXSM"):
+        def run(epochs, kind=kind, **kw):
+            gen = np.random.Generator(getattr(np.random, kind)(7))
+            return xpnet.train(xpnet.MLP([3, 5, 1], seed=1), X, y, epochs=epochs, batch_size=16, seed=gen, **kw)
+        ck = tmp_path / f"{kind}.npz"
+        full = run(6)
+        run(3, checkpoint=ck)
+        assert xio.load_checkpoint(ck)["train"]["rng"]["bit_generator"] == kind
+        assert run(6, checkpoint=ck, resume=True).loss == full.loss, kind
+
+
+# -- a checkpoint that loads can be resumed: the property behind the table above --------------------
+STATE_ROOTS = ("train", "opt_state", "optimizer", "has_best")
+
+
+@settings(max_examples=60 * SCALE, **FUZZ)
+@given(data=st.data())
+def test_a_checkpoint_that_loads_resumes_without_crashing(files, workdir, data):
+    """Random edits of the training state: load_checkpoint refuses the file, or resuming from it
+    runs to the end (or stops with an xpnet ValueError that names the file)."""
+    header = header_of(files["plain_checkpoint"])
+    where = data.draw(st.sampled_from([p for p in paths(header) if p[0] in STATE_ROOTS]), label="path")
+    parent = header
+    for key in where[:-1]:
+        parent = parent[key]
+    if data.draw(st.booleans(), label="delete"):
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = data.draw(json_values, label="value")
+    path = workdir / "state-mutated.npz"
+    path.write_bytes(with_header(files["plain_checkpoint"], header))
+    try:
+        xio.load_checkpoint(path)
+    except xio.InvalidFileError as exc:
+        assert str(path) in str(exc)
+        event("refused at load")
+        return
+    event("loaded")
+    _resume_with(files, workdir, lambda h: (h.clear(), h.update(header)))

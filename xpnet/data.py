@@ -138,8 +138,8 @@ def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend
             f"{x_name} and {name} have different lengths: {x_name} has {n_samples} rows, "
             f"{name} has {host.shape[0]}"
         )
-    if host.dtype.kind == "f" and not np.isfinite(host).all():
-        raise InvalidArgumentError(f"{name} contains NaN or infinity")
+    if host.dtype.kind == "f":
+        _check_finite_targets(host, dtype, name)
     column = host.ndim == 1 or host.shape[1] == 1
     if output == "softmax" and column and n_out > 1:
         labels = host.reshape(-1)
@@ -252,3 +252,26 @@ def _class_weights(class_weight: Any, ids: np.ndarray, n_out: int) -> np.ndarray
             raise InvalidArgumentError(f"class_weight[{label}] must be a finite number >= 0; got {weight!r}")
         table[int(label)] = float(weight)
     return table[ids]
+
+
+def _check_finite_targets(host: np.ndarray, dtype: Any, name: str) -> None:
+    """Refuse NaN or infinity in float targets, and values the model's dtype cannot hold.
+
+    A regression target of 1e300 is finite in float64 but infinite in a
+    float32 model, where it would make the loss infinite from the first step.
+    """
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(host).all()
+    if not finite:
+        raise InvalidArgumentError(f"{name} contains NaN or infinity; clean or impute the targets first")
+    target = dtype_name(dtype)
+    with np.errstate(over="ignore"):
+        fits = np.isfinite(host.astype(target)).all()
+    if not fits:
+        biggest = np.format_float_scientific(np.max(np.abs(host)), precision=2, trim="-")
+        hint = " or use dtype='float64'" if target == "float32" else ""
+        raise InvalidArgumentError(
+            f"{name} holds values too large for the model's {target} (up to {biggest}; {target} "
+            f"holds up to {float(np.finfo(target).max):.3g}); rescale the targets (e.g. standardize "
+            f"them){hint}"
+        )

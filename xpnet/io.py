@@ -3,13 +3,24 @@
 A file holds a JSON header (format name, format version, architecture,
 dtype, and for checkpoints the optimizer, epoch, random-generator state and
 history) stored as a byte array under ``__xpnet__``, and one plain ``.npy``
-member per array. Loading never unpickles anything, and checks the header,
-every member's declared dtype and shape against the declared architecture,
-and the member sizes, *before* reading array data, so a truncated, corrupt
-or hostile file gets an :class:`~xpnet.errors.InvalidFileError` instead of a
-crash or a huge allocation. Files are written to a temporary file in the same
+member per array.
+
+Files are untrusted input. Loading opens only regular files (not a FIFO, a
+device or a directory), never unpickles anything, refuses members compressed
+with anything but the two methods a ``.npz`` file uses (stored, deflate) before
+decompressing them, and checks the header, every member's declared dtype and
+shape against the declared architecture, and the member sizes, *before*
+reading array data; checkpoints have every field of their training state
+checked (types, shapes, ranges, finiteness). A truncated, corrupt or hostile
+file gets an :class:`~xpnet.errors.InvalidFileError` that names it, never an
+error from the zip or zlib layer, a crash, a hang or a huge allocation.
+
+Files are written to a temporary file ``.NAME.PID.XXXXXXXX.tmp`` in the same
 directory, flushed to disk and renamed over the target, so the file at
-``path`` is always either the old one or the complete new one.
+``path`` is always either the old one or the complete new one. SIGINT
+(Ctrl-C) and SIGTERM are held until the write is done, whichever thread
+receives them. A write removes only its own target's temporaries, and only
+those of writers that are provably gone.
 
 Arrays are stored on the host in the model's dtype, so a file written from
 one backend loads on any other.
@@ -19,14 +30,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import math
-import signal
-import threading
-from glob import escape as glob_escape
 import os
+import re
+import signal
+import stat
+import struct
 import tempfile
+import threading
+import time
 import zipfile
+import zlib
+from collections.abc import Callable
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +51,9 @@ import numpy as np  # host side by design: files hold NumPy arrays
 from .activations import ACTIVATIONS
 from .backend import to_numpy
 from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
-from .history import SERIES
-from .validation import check_output_path
 from .model import MLP
+from .validation import check_output_path
+from .optim import OPTIMIZERS
 
 __all__ = ["save", "load", "InvalidFileError", "FORMAT_VERSION", "MAX_LAYERS", "MAX_PARAMS"]
 
@@ -50,6 +66,20 @@ MAX_HEADER_BYTES = 16 * 2**20
 _HEADER = "__xpnet__"
 _MAX_DEFLATE_RATIO = 1100  # deflate cannot compress better than about 1032:1
 _DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
+#: The only compression methods a member may claim: what np.savez (stored) and
+#: np.savez_compressed (deflate) write. zipfile bounds the output of these by the read size;
+#: bzip2 and lzma it decompresses a whole input block at once (a 1.5 KB bzip2 member gives
+#: 600 MB), and lzma's header may ask for a 4 GiB dictionary.
+_COMPRESSION_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_ZIP_FLAGS_REFUSED = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption
+#: What the zip, zlib and .npy layers raise on a corrupt archive; read as InvalidFileError.
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, struct.error, ValueError,
+                   NotImplementedError, RuntimeError, KeyError, IndexError, TypeError, SyntaxError,
+                   OverflowError, MemoryError)
+#: Signals held until a file write is done (where the platform has them).
+_DEFERRED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
+#: A temporary file of a writer that is gone is removed once nobody has written to it for this long.
+STALE_TEMPORARY_SECONDS = 60.0
 
 
 class InvalidFileError(XpnetError, ValueError):
@@ -87,57 +117,73 @@ def check_writable(path: Any, name: str = "path") -> None:
 
 @contextlib.contextmanager
 def _interrupts_deferred():
-    """Hold Ctrl-C (SIGINT) until the block is done, so a write is never left half made.
+    """Hold SIGINT (Ctrl-C) and SIGTERM until the block is done, so a write is never left half made.
 
-    A SIGINT that arrives meanwhile stays pending and raises KeyboardInterrupt
-    right after the block. Only in the main thread of a POSIX process; a no-op
-    elsewhere (where the temporary file is still removed on any exception).
+    The Python-level handlers of both signals are swapped for one that only
+    records what arrives; afterwards the handlers are restored and each
+    recorded signal is raised again, so a ``KeyboardInterrupt`` (or whatever
+    the handler does; with SIGTERM's default action, termination) happens
+    right after the block. This holds whichever thread the kernel delivers
+    the signal to: CPython runs Python-level handlers in the main thread in
+    any case. (Blocking the signals in the main thread with ``pthread_sigmask``
+    does not: the kernel then hands them to another thread, a BLAS worker for
+    instance, and the main thread's handler interrupts the write all the same.)
+
+    Only the main thread may install handlers; in another thread this is a
+    no-op (Ctrl-C then interrupts the main thread, not the write, but
+    SIGTERM's default action still ends the process). An ignored signal stays
+    ignored, and a handler not installed from Python is left alone.
     """
-    can_block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    if can_block:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {}
+    try:
+        for sig in _DEFERRED_SIGNALS:
+            handler = signal.getsignal(sig)
+            if handler is not None and handler != signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, lambda signum, frame: received.append(signum))
+    except ValueError:  # not the main interpreter: nothing is held
+        pass
     try:
         yield
     finally:
-        if can_block:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(received):  # each signal once, in the order they came
+            signal.raise_signal(sig)
 
 
 def write_archive(path: str | os.PathLike, header: dict, arrays: dict[str, np.ndarray]) -> None:
     """Write ``header`` and ``arrays`` to ``path`` atomically (temporary file, fsync, rename).
 
-    Ctrl-C is held for the duration of the write, so it lands after it.
+    SIGINT (Ctrl-C) and SIGTERM are held for the duration of the write, so they land after it.
     """
     check_writable(path)
-    with _interrupts_deferred():
-        _write_archive(Path(path), header, arrays)
-
-
-def _write_archive(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> None:
     for name, a in arrays.items():
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise InvalidArgumentError(
                 f"refusing to save {name}: it contains NaN or infinity (training diverged?)"
             )
     blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    with _interrupts_deferred():
+        _write_archive(Path(path), {_HEADER: blob, **arrays})
+
+
+def _write_archive(path: Path, arrays: dict[str, np.ndarray]) -> None:
     directory = path.parent if str(path.parent) else Path(".")
-    for stale in directory.glob(f".{glob_escape(path.name)}.*.tmp"):  # left by a writer that was killed
-        try:
-            stale.unlink()
-        except OSError:
-            pass
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    _remove_stale_temporaries(directory, path.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **{_HEADER: blob}, **arrays)
+            np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     try:  # make the rename itself durable
         dir_fd = os.open(directory, os.O_RDONLY)
@@ -147,6 +193,41 @@ def _write_archive(path: Path, header: dict, arrays: dict[str, np.ndarray]) -> N
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def _remove_stale_temporaries(directory: Path, name: str) -> None:
+    """Remove the temporaries of target ``name`` left by writers that were killed.
+
+    A temporary is ``.NAME.PID.XXXXXXXX.tmp``. It is removed only when process
+    PID no longer exists here *and* nobody has written to it for
+    :data:`STALE_TEMPORARY_SECONDS` (the age guards against a PID seen from
+    another PID namespace or host sharing the folder). Temporaries of other
+    targets, of running writers, and files named otherwise are never touched.
+    """
+    if os.name != "posix":  # os.kill(pid, 0) cannot probe a process elsewhere
+        return
+    own = re.compile(re.escape(f".{name}.") + r"(\d+)\.[a-z0-9_]+\.tmp")
+    now = time.time()
+    for candidate in directory.glob(f".{glob_escape(name)}.*.tmp"):
+        match = own.fullmatch(candidate.name)
+        if match is None or _process_exists(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if now - candidate.lstat().st_mtime >= STALE_TEMPORARY_SECONDS:
+                candidate.unlink()
+
+
+def _process_exists(pid: int) -> bool:
+    """True unless process ``pid`` provably does not exist (a PID out of range counts as existing)."""
+    if pid == os.getpid() or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # PermissionError: it exists, owned by another user
+        return True
+    return True
 
 
 def save(model: MLP, path: str | os.PathLike) -> None:
@@ -165,24 +246,78 @@ def save(model: MLP, path: str | os.PathLike) -> None:
 
 
 # -- reading ---------------------------------------------------------------
+_FILE_KINDS = ((stat.S_ISDIR, "Is a directory"), (stat.S_ISFIFO, "Is a named pipe (FIFO)"),
+               (stat.S_ISCHR, "Is a character device"), (stat.S_ISBLK, "Is a block device"),
+               (stat.S_ISSOCK, "Is a socket"))
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of ``mode`` is when it is not a regular file (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _FILE_KINDS if test(mode)), "Is not a regular file")
+
+
+def _open_regular(path: str) -> tuple[Any, int]:
+    """Open ``path`` for reading if it is a regular file; return the file and its size.
+
+    A FIFO, a device (a symlink to /dev/zero), a directory or a socket is
+    refused before it is read: each would hang or read without end. The check
+    is made on the path and again on the open file (the name may change in
+    between); the open itself does not block, even on a FIFO.
+    """
+    def refuse(kind: str) -> InvalidFileError:
+        return InvalidFileError(f"{path}: not an xpnet file: {kind}; a model or checkpoint is a regular file")
+
+    try:
+        kind = _not_regular(os.stat(path).st_mode)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = None if kind else os.open(path, flags)
+    except FileNotFoundError:
+        raise InvalidFileError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:  # permissions, a name too long, a NUL byte in the name
+        raise InvalidFileError(f"{path}: cannot open it ({exc})") from None
+    if fd is None:
+        raise refuse(kind)
+    try:
+        info = os.fstat(fd)
+        kind = _not_regular(info.st_mode)
+        if kind is not None:
+            raise refuse(kind)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb"), info.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class Archive:
     """A validated view of an xpnet ``.npz`` file: header first, arrays on request."""
 
     def __init__(self, path: str | os.PathLike, expect: str) -> None:
         _check_path(path)
         self.path = str(path)
+        self.file, self.size = _open_regular(self.path)
+        self.zip = None
         try:
-            self.zip = zipfile.ZipFile(self.path)
-        except FileNotFoundError:
-            raise InvalidFileError(f"{self.path}: no such file") from None
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError) as exc:
-            raise InvalidFileError(f"{self.path}: not an xpnet file (not a valid .npz archive: {exc})") from None
-        self.members = {info.filename: info for info in self.zip.infolist()}
-        self.size = os.path.getsize(self.path)
-        self.header = self._read_header(expect)
+            self.zip = zipfile.ZipFile(self.file)
+            self.members = {info.filename: info for info in self.zip.infolist()}
+            self.header = self._read_header(expect)
+        except InvalidFileError:
+            self.close()
+            raise
+        except _ARCHIVE_ERRORS as exc:
+            self.close()
+            raise self.fail(f"not an xpnet file (not a valid .npz archive: {exc})") from None
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
-        self.zip.close()
+        if self.zip is not None:
+            self.zip.close()
+        self.file.close()
 
     def __enter__(self) -> "Archive":
         return self
@@ -213,47 +348,67 @@ class Archive:
             raise self.fail("is a model file, not a training checkpoint")
         return header
 
-    def read_array(self, name: str, dtype: np.dtype, shape: tuple | None, limit: int | None = None) -> np.ndarray:
-        """Read member ``name`` after checking its declared dtype, shape and byte size."""
+    def _member(self, name: str) -> zipfile.ZipInfo:
+        """The zip entry of array ``name``, once its sizes, method and flags promise a bounded read."""
         info = self.members.get(name + ".npy")
         if info is None:
             raise self.fail(f"missing array {name!r}")
+        if info.compress_type not in _COMPRESSION_METHODS:
+            method = zipfile.compressor_names.get(info.compress_type, "an unknown method")
+            raise self.fail(f"array {name!r} is compressed with {method} (zip method {info.compress_type}); "
+                            "xpnet files hold stored or deflate members only")
+        if info.flag_bits & _ZIP_FLAGS_REFUSED:
+            raise self.fail(f"array {name!r} is encrypted or patched, which xpnet files never are")
         if info.compress_size > self.size or (
                 info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size):
             raise self.fail(f"array {name!r} is truncated (the archive is smaller than it declares)")
         if info.file_size > _MAX_DEFLATE_RATIO * max(info.compress_size, 1):
             raise self.fail(f"array {name!r} declares an impossible compression ratio (a zip bomb?)")
+        return info
+
+    def read_array(self, name: str, dtype: np.dtype, shape: tuple | None, limit: int | None = None) -> np.ndarray:
+        """Read member ``name`` after checking its declared dtype, shape and byte size."""
+        info = self._member(name)
         try:
             with self.zip.open(info) as fh:
-                version = np.lib.format.read_magic(fh)
-                if version == (1, 0):
-                    got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=10_000)
-                elif version == (2, 0):
-                    got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=10_000)
-                else:
-                    raise self.fail(f"array {name!r} has an unsupported .npy version {version}")
-                if got_dtype.hasobject or got_dtype != dtype:
-                    raise self.fail(f"array {name!r} has dtype {got_dtype}, expected {dtype}")
-                if fortran or len(got_shape) > 2:
-                    raise self.fail(f"array {name!r} has an unexpected layout")
-                if shape is not None and tuple(got_shape) != tuple(shape):
-                    raise self.fail(f"array {name!r} has shape {tuple(got_shape)}, but the declared "
-                                    f"architecture needs {tuple(shape)}")
-                count = math.prod(got_shape)
-                nbytes = count * dtype.itemsize
-                if limit is not None and nbytes > limit:
-                    raise self.fail(f"array {name!r} is larger than allowed ({nbytes} bytes)")
+                got_shape, nbytes = self._npy_header(fh, name, dtype, shape, limit)
                 if info.file_size < fh.tell() + nbytes:
                     raise self.fail(f"array {name!r} is truncated")
                 data = _read_exactly(fh, nbytes)  # grows only as real data arrives
         except InvalidFileError:
             raise
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, SyntaxError, TypeError,
-                NotImplementedError, RuntimeError, MemoryError) as exc:
-            raise self.fail(f"array {name!r} is corrupt ({type(exc).__name__}: {exc})") from None
+        except _ARCHIVE_ERRORS as exc:
+            raise self.fail(f"array {name!r} is corrupt ({_error_name(exc)}: {exc})") from None
         if len(data) != nbytes:
             raise self.fail(f"array {name!r} is truncated")
         return np.frombuffer(data, dtype=dtype).reshape(got_shape).copy()
+
+    def _npy_header(self, fh: Any, name: str, dtype: np.dtype, shape: tuple | None,
+                    limit: int | None) -> tuple[tuple, int]:
+        """Read and check a member's .npy header; return its shape and data size in bytes."""
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=10_000)
+        elif version == (2, 0):
+            got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=10_000)
+        else:
+            raise self.fail(f"array {name!r} has an unsupported .npy version {version}")
+        if got_dtype.hasobject or got_dtype != dtype:
+            raise self.fail(f"array {name!r} has dtype {got_dtype}, expected {dtype}")
+        if fortran or len(got_shape) > 2:
+            raise self.fail(f"array {name!r} has an unexpected layout")
+        if shape is not None and tuple(got_shape) != tuple(shape):
+            raise self.fail(f"array {name!r} has shape {tuple(got_shape)}, but the declared "
+                            f"architecture needs {tuple(shape)}")
+        nbytes = math.prod(got_shape) * dtype.itemsize
+        if limit is not None and nbytes > limit:
+            raise self.fail(f"array {name!r} is larger than allowed ({nbytes} bytes)")
+        return tuple(got_shape), nbytes
+
+
+def _error_name(exc: BaseException) -> str:
+    kind = type(exc)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 def _read_exactly(fh: Any, nbytes: int, chunk: int = 1 << 24) -> bytes:
@@ -343,9 +498,13 @@ class Checkpoint(dict):
     ``optimizer`` (name and hyperparameters), ``opt_state`` (the optimizer
     state with NumPy arrays, and the learning rate), ``train`` (epoch,
     random-generator state, history, the batch settings the run was started
-    with, and ``callbacks``: each callback's state by name, with NumPy arrays)
-    and ``best_params`` (the early-stopping copy of the best weights, or None).
+    with, and ``callbacks``: each callback's state by name, its arrays as NumPy
+    arrays) and ``best_params`` (early stopping's copy of the best weights, or None).
     """
+
+
+def _flat(pairs: list) -> list:
+    return [a for pair in pairs for a in pair]
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -371,9 +530,9 @@ def save_checkpoint(path: str | os.PathLike, model: MLP, params: list, optimizer
         "format": "xpnet-checkpoint",
         "version": FORMAT_VERSION,
         "model": model.config(),
-        "optimizer": {"name": optimizer.name, "hyperparams": _jsonable(optimizer.hyperparams)},
+        "optimizer": {"name": optimizer.name, "hyperparams": _plain_json(optimizer.hyperparams)},
         "opt_state": state_layout,
-        "train": {**train_state, "callbacks": callbacks},
+        "train": _plain_json({**train_state, "callbacks": callbacks}),
     }
     write_archive(path, header, arrays)
 
@@ -394,73 +553,56 @@ def _stash_arrays(arrays: dict, key: str, state: dict) -> dict:
     return out
 
 
-def _jsonable(hyper: dict) -> dict:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in hyper.items()}
+def _plain_json(value: Any) -> Any:
+    """``value`` with tuples as lists and NumPy arrays and scalars as Python lists and numbers.
+
+    (The state of an MT19937, Philox or SFC64 generator holds arrays.)
+    """
+    if isinstance(value, dict):
+        return {k: _plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    return value
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """Read a checkpoint written by ``train(..., checkpoint=path)``, validating it first."""
+    """Read a checkpoint written by ``train(..., checkpoint=path)``, validating it first.
+
+    Every field of the header is checked (:data:`CHECKPOINT_FIELDS`) before
+    any state array is read; every array is checked for its dtype, shape and
+    finiteness. Checkpoints written before callbacks kept their state are read too.
+    """
     with Archive(path, "xpnet-checkpoint") as archive:
         header = archive.header
         config = _checked_config(archive, header.get("model"))
         params = _flat(read_params(archive, config))
+        if isinstance(header.get("train"), dict):
+            header["train"] = _upgrade_layout(archive, header, header["train"], config)
+        ctx = {"header": header, "n_params": len(params), "shapes": [list(p.shape) for p in params]}
+        problem = _table(CHECKPOINT_FIELDS)(header, ctx)
+        if problem:
+            raise archive.fail(f"corrupt checkpoint header: {problem.lstrip('.')}")
         dtype = _DTYPES[config["dtype"]]
-        opt_state = _read_opt_state(archive, header.get("opt_state"), params, dtype)
-        optimizer = header.get("optimizer")
-        train_state = header.get("train")
-        if not isinstance(optimizer, dict) or not isinstance(train_state, dict):
-            raise archive.fail("header lacks the optimizer or training state")
-        train_state = _upgrade_layout(archive, header, train_state, config)
-        _check_train_state(archive, train_state)
-        train_state["callbacks"] = _read_callbacks(archive, train_state.get("callbacks"), dtype,
-                                                   sum(p.size for p in params))
-        best = train_state["callbacks"].get("EarlyStopping", {}).get("best_params")
-        return Checkpoint(config=config, params=params, optimizer=optimizer, opt_state=opt_state,
-                          best_params=best, train=train_state)
+        opt_state = _read_opt_state(archive, header["opt_state"], params, dtype)
+        callbacks = _read_callbacks(archive, header["train"].get("callbacks", {}), dtype)
+        best = callbacks.get("EarlyStopping", {}).get("best_params")
+        return Checkpoint(config=config, params=params, optimizer=header["optimizer"], opt_state=opt_state,
+                          best_params=best, train={**header["train"], "callbacks": callbacks})
 
 
-def _flat(pairs: list) -> list:
-    return [a for pair in pairs for a in pair]
-
-
-def _read_opt_state(archive: Archive, layout: Any, params: list, dtype: np.dtype) -> dict:
-    if not isinstance(layout, dict):
-        raise archive.fail("bad optimizer state in the header")
-    opt_state: dict[str, Any] = {}
-    for key, value in layout.items():
-        if isinstance(value, dict):
-            n = value.get("arrays")
-            if n != len(params):
-                raise archive.fail(f"optimizer state {key!r} has {n!r} arrays for {len(params)} parameters")
-            opt_state[key] = [archive.read_array(f"opt.{key}.{i}", dtype, params[i].shape)
-                              for i in range(len(params))]
-        elif value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            opt_state[key] = value
-        elif key == "lr" and isinstance(value, float) and math.isfinite(value) and value > 0:
-            opt_state[key] = value
-        else:
-            raise archive.fail(f"bad optimizer state entry {key!r}")
-    return opt_state
-
-
-def _read_callbacks(archive: Archive, states: Any, dtype: np.dtype, n_params: int) -> dict:
-    """Each callback's state with its arrays read back; every array bounded by the model's size."""
-    if not isinstance(states, dict):
-        raise archive.fail("bad callback states in the header")
-    out = {}
+def _read_callbacks(archive: Archive, states: dict, dtype: np.dtype) -> dict:
+    """Each callback's state with its arrays read back (their shapes were checked with the header), finite."""
+    out: dict[str, dict] = {}
     for key, state in states.items():
-        if not isinstance(key, str) or not _NAME.match(key) or not isinstance(state, dict):
-            raise archive.fail(f"bad callback state {key!r}")
         out[key] = {}
         for field, value in state.items():
             if isinstance(value, dict) and "arrays" in value:
-                shapes = value["arrays"]
-                if not (isinstance(shapes, list) and 0 < len(shapes) <= 2 * MAX_LAYERS
-                        and all(isinstance(sh, list) and len(sh) <= 2 and all(_is_int(d) for d in sh)
-                                for sh in shapes)
-                        and sum(math.prod(sh) for sh in shapes) <= 4 * n_params):
-                    raise archive.fail(f"callback state {key}.{field} declares bad arrays")
-                value = [archive.read_array(f"cb.{key}.{field}.{i}", dtype, tuple(sh)) for i, sh in enumerate(shapes)]
+                value = [archive.read_array(f"cb.{key}.{field}.{i}", dtype, tuple(shape))
+                         for i, shape in enumerate(value["arrays"])]
+                if not all(np.isfinite(a).all() for a in value):
+                    raise archive.fail(f"callback state {key}.{field} holds NaN or infinity")
             out[key][field] = value
     return out
 
@@ -475,13 +617,16 @@ def _upgrade_layout(archive: Archive, header: dict, state: dict, config: dict) -
     state["callbacks"] = {}
     if stopping is not None:
         if not (isinstance(stopping, list) and len(stopping) == 3):
-            raise archive.fail("bad early-stopping settings")
+            raise archive.fail("corrupt checkpoint header: train.early_stopping must be [patience, min_delta, "
+                               f"monitor]; got {_show(stopping)}")
         best_params = None
-        if header.get("has_best"):
-            shapes = [list(p.shape) for p in _flat(read_params(archive, config, prefix="best."))]
-            for i, name in enumerate(n for l in range(len(config["sizes"]) - 1) for n in (f"W{l}", f"b{l}")):
+        if header.get("has_best") is True:
+            names = [f"{kind}{l}" for l in range(len(config["sizes"]) - 1) for kind in ("W", "b")]
+            for i, name in enumerate(names):
+                if f"best.{name}.npy" not in archive.members:
+                    raise archive.fail(f"missing array 'best.{name}'")
                 archive.members[f"cb.EarlyStopping.best_params.{i}.npy"] = archive.members[f"best.{name}.npy"]
-            best_params = {"arrays": shapes}
+            best_params = {"arrays": _param_shapes(config)}
         history = state.get("history") if isinstance(state.get("history"), dict) else {}
         state["callbacks"]["EarlyStopping"] = {
             "patience": stopping[0], "min_delta": stopping[1], "monitor": stopping[2], "best": best,
@@ -489,44 +634,355 @@ def _upgrade_layout(archive: Archive, header: dict, state: dict, config: dict) -
     return state
 
 
-def _is_int(v: Any, low: int = 0) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= low
+def _param_shapes(config: dict) -> list[list[int]]:
+    sizes = config["sizes"]
+    return [shape for i, o in zip(sizes[:-1], sizes[1:]) for shape in ([i, o], [o])]
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+#: Optimizer-state arrays that are sums of squares: a negative entry would make a NaN step.
+_NON_NEGATIVE_STATE = frozenset({"sum", "square_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
 
-def _check_train_state(archive: Archive, state: dict) -> None:
-    """Refuse a checkpoint whose training state is not what ``train`` writes."""
-    problems = []
-    if not _is_int(state.get("epoch")):
-        problems.append("epoch")
-    for key, state_ in (state.get("callbacks") or {}).items():
-        if isinstance(state_, dict):
-            wait, best = state_.get("wait", 0), state_.get("best")
-            if not _is_int(wait):
-                problems.append(f"{key}.wait")
-            if best is not None and not (_is_number(best) and math.isfinite(best)):
-                problems.append(f"{key}.best")
-    factor = state.get("lr_factor", 1.0)
-    if not (_is_number(factor) and math.isfinite(factor) and factor > 0):
-        problems.append("lr_factor")
-    if not isinstance(state.get("rng"), dict):
-        problems.append("rng")
-    history = state.get("history")
-    if not isinstance(history, dict):
-        problems.append("history")
-    else:
-        for key in SERIES:
-            values = history.get(key, [])
-            if not isinstance(values, list) or not all(_is_number(v) for v in values):
-                problems.append(f"history.{key}")
-        loss = history.get("loss", [])
-        if _is_int(state.get("epoch")) and isinstance(loss, list) and len(loss) != state["epoch"]:
-            problems.append("history.loss (its length is not the epoch count)")
-        best_epoch = history.get("best_epoch")
-        if best_epoch is not None and not _is_int(best_epoch):
-            problems.append("history.best_epoch")
-    if problems:
-        raise archive.fail(f"corrupt training state in the header: bad {', '.join(problems)}")
+def _read_opt_state(archive: Archive, layout: dict, params: list, dtype: np.dtype) -> dict[str, Any]:
+    """The optimizer state, its arrays read after the header check: each with a parameter's shape, finite."""
+    state: dict[str, Any] = {}
+    for key, entry in layout.items():
+        if not isinstance(entry, dict):
+            state[key] = entry
+            continue
+        arrays = [archive.read_array(f"opt.{key}.{i}", dtype, p.shape) for i, p in enumerate(params)]
+        for i, a in enumerate(arrays):
+            if not np.isfinite(a).all():
+                raise archive.fail(f"optimizer state {key!r} (array {i}) holds NaN or infinity")
+            if key in _NON_NEGATIVE_STATE and (a < 0).any():
+                raise archive.fail(f"optimizer state {key!r} (array {i}) holds negative sums of squares")
+        state[key] = arrays
+    return state
+
+
+# -- the checkpoint header, field by field ------------------------------------------
+# A check takes a value and a context and returns None when the value is what ``train`` writes,
+# else what is wrong with it. The context holds the whole header ("header") and the number of
+# parameter arrays ("n_params"). A table maps each key of a dict to (required, check), checked in
+# the table's order (so a later check may rely on an earlier field, e.g. train.epoch); ``_table``
+# makes the check of such a dict. A new piece of state (a callback's own dict under one key) is one
+# more row, with ``_table({...})`` of its own fields as its check. Keys no table names are ignored.
+Check = Callable[[Any, dict], "str | None"]
+
+#: Step and epoch counts: exact in float64 (the optimizers use them as floats), and beyond any run.
+MAX_COUNT = 2**53
+
+
+def _table(fields: dict[str, tuple[bool, Check]]) -> Check:
+    """The check of a dict whose keys ``fields`` maps to ``(required, check)``.
+
+    Its problems read ``.key: what is wrong`` (``.key.inner: ...`` for a nested table).
+    """
+    def check(value: Any, ctx: dict) -> str | None:
+        if not isinstance(value, dict):
+            return f"must be a dict; got {_show(value)}"
+        for key, (required, field_check) in fields.items():
+            problem = field_check(value[key], ctx) if key in value else "missing" if required else None
+            if problem:
+                return f".{key}{problem}" if problem.startswith(".") else f".{key}: {problem}"
+        return None
+    return check
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
+
+
+def _epoch(ctx: dict) -> int:
+    return ctx["header"]["train"]["epoch"]  # checked before any check that calls this
+
+
+def _int_in(low: int, high: float | Callable[[dict], int] = MAX_COUNT) -> Check:
+    def check(value: Any, ctx: dict) -> str | None:
+        top = high(ctx) if callable(high) else high
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be an int; got {_show(value)}"
+        return None if low <= value <= top else f"must be in [{low}, {top}]; got {_show(value)}"
+    return check
+
+
+def _number_in(low: float = -math.inf, high: float = math.inf, high_open: bool = False) -> Check:
+    def check(value: Any, ctx: dict) -> str | None:
+        if not _finite(value):
+            return f"must be a finite number; got {_show(value)}"
+        inside = low <= value and (value < high if high_open else value <= high)
+        return None if inside else f"must be in [{low}, {high}{')' if high_open else ']'}; got {value!r}"
+    return check
+
+
+def _optional(check: Check) -> Check:
+    return lambda value, ctx: None if value is None else check(value, ctx)
+
+
+def _boolean(value: Any, ctx: dict) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false; got {_show(value)}"
+
+
+def _series(low: float = -math.inf, high: float = math.inf,
+            length: Callable[[dict], tuple[int, int]] = lambda ctx: (_epoch(ctx), _epoch(ctx))) -> Check:
+    """A list of finite floats (as ``History`` keeps them) in [low, high] whose length is in the
+    range ``length(ctx)`` gives."""
+    in_range = _number_in(low, high)
+
+    def values(v: Any, ctx: dict) -> str | None:
+        return in_range(v, ctx) if isinstance(v, float) else f"must be a float; got {_show(v)}"
+
+    def check(value: Any, ctx: dict) -> str | None:
+        if not isinstance(value, list):
+            return f"must be a list of numbers; got {_show(value)}"
+        shortest, longest = length(ctx)
+        if not shortest <= len(value) <= longest:
+            wanted = shortest if shortest == longest else f"{shortest} to {longest}"
+            return f"has {len(value)} entries, not {wanted} (after {_epoch(ctx)} epochs)"
+        bad = next((i for i, v in enumerate(value) if values(v, ctx)), None)
+        return None if bad is None else f"entry {bad}: {values(value[bad], ctx)}"
+    return check
+
+
+def _classifier(ctx: dict) -> bool:
+    return ctx["header"]["model"]["output"] in ("sigmoid", "softmax")  # accuracy is kept for these
+
+
+def _accuracies(ctx: dict) -> tuple[int, int]:
+    n = _epoch(ctx) if _classifier(ctx) else 0
+    return n, n
+
+
+def _validations(ctx: dict) -> tuple[int, int]:
+    return 0, _epoch(ctx)  # validation data may join (or leave) a resumed run
+
+
+def _val_accuracies(ctx: dict) -> tuple[int, int]:
+    n = len(ctx["header"]["train"]["history"]["val_loss"]) if _classifier(ctx) else 0
+    return n, n
+
+
+def _early_stopping(value: Any, ctx: dict) -> str | None:
+    """None, or [patience, min_delta, monitor] as train writes it."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 3:
+        return f"must be null or [patience, min_delta, monitor]; got {_show(value)}"
+    patience, min_delta, monitor = value
+    if monitor not in ("loss", "val_loss"):
+        return f"monitor must be 'loss' or 'val_loss'; got {_show(monitor)}"
+    return _int_in(1)(patience, ctx) or _number_in(0)(min_delta, ctx)
+
+
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def _rng_state(value: Any, ctx: dict) -> str | None:
+    """The state of a NumPy bit generator, exactly as NumPy writes it (read back to compare)."""
+    if not isinstance(value, dict) or value.get("bit_generator") not in _BIT_GENERATORS:
+        return f"must be the state of a NumPy bit generator ({', '.join(_BIT_GENERATORS)})"
+    if not _words(value) or value.get("has_uint32", 0) not in (0, 1):
+        return "holds a value that is no machine word"
+    generator = getattr(np.random, value["bit_generator"])()
+    try:
+        generator.state = value
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+        return f"is no {value['bit_generator']} state ({exc})"
+    return None if _plain_json(generator.state) == value else f"is no {value['bit_generator']} state"
+
+
+def _words(value: Any, depth: int = 0) -> bool:
+    """True if ``value`` nests (shallowly) only strings and integers in [0, 2**128)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return depth < 3 and len(value) <= 1024 and all(_words(v, depth + 1) for v in value)
+    if isinstance(value, str):
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**128
+
+
+def _optimizer(value: Any, ctx: dict) -> str | None:
+    """{"name": str, "hyperparams": {str: number, bool, null or a short list of numbers}}."""
+    name = value.get("name") if isinstance(value, dict) else None
+    if not isinstance(name, str) or not 0 < len(name) <= 100:
+        return f"must be {{'name': ..., 'hyperparams': {{...}}}}; got {_show(value)}"
+    hyper = value.get("hyperparams")
+    if not isinstance(hyper, dict):
+        return f"hyperparams must be a dict; got {_show(hyper)}"
+    for key, v in hyper.items():
+        plain = v is None or isinstance(v, bool) or _finite(v)
+        if not plain and not (isinstance(v, list) and len(v) <= 8 and all(_finite(x) for x in v)):
+            return (f"hyperparameter {key!r} must be a finite number, a bool or a list of numbers; "
+                    f"got {_show(v)}")
+    return None
+
+
+def _expected_opt_state(spec: dict) -> tuple[dict[str, str] | None, str | None]:
+    """What a built-in optimizer keeps in its state, entry by entry: "count", "none" or "arrays".
+
+    Asked of the optimizer itself (built from the saved hyperparameters, state
+    made for a one-element stand-in). ``(None, None)`` for an optimizer that
+    is not built in; ``(None, problem)`` when the hyperparameters do not build it.
+    """
+    factory = OPTIMIZERS.get(spec["name"])
+    if factory is None:
+        return None, None
+    try:
+        state = factory(**spec["hyperparams"]).init([np.zeros(1)])
+    except (XpnetError, TypeError, ValueError) as exc:
+        return None, f"its hyperparameters do not make a {spec['name']} optimizer ({exc})"
+    return {k: "arrays" if isinstance(v, list) else "none" if v is None else "rate" if isinstance(v, float)
+            else "count" for k, v in state.items()}, None
+
+
+def _opt_state(value: Any, ctx: dict) -> str | None:
+    """Each entry a count, null or {"arrays": one per parameter}; for a built-in optimizer
+    exactly the entries it keeps, each of the right kind, and the step count ``t`` no less
+    than the epochs (every epoch takes at least one step)."""
+    if not isinstance(value, dict):
+        return f"must be a dict; got {_show(value)}"
+    expected, problem = _expected_opt_state(ctx["header"]["optimizer"])
+    if problem:
+        return problem
+    if expected is not None and set(value) - {"lr"} == set(expected) - {"lr"}:
+        expected = {k: v for k, v in expected.items() if k in value}  # written before the rate was kept
+    if expected is not None and set(value) != set(expected):
+        return f"has entries {sorted(value)}; the optimizer keeps {sorted(expected)}"
+    for key, entry in value.items():
+        kind = expected[key] if expected else ("arrays" if isinstance(entry, dict) else "none" if entry is None
+                                               else "rate" if isinstance(entry, float) else "count")
+        problem = _state_entry(kind, entry, ctx, low=_epoch(ctx) if expected and key == "t" else 0)
+        if problem:
+            return f"entry {key!r} {problem}"
+    return None
+
+
+def _state_entry(kind: str, entry: Any, ctx: dict, low: int) -> str | None:
+    if kind == "arrays":
+        if entry != {"arrays": ctx["n_params"]} or isinstance(entry["arrays"], bool):
+            return f"must be {{'arrays': {ctx['n_params']}}} (one array per parameter); got {_show(entry)}"
+        return None
+    if kind == "none":
+        return None if entry is None else f"must be null; got {_show(entry)}"
+    if kind == "rate":
+        return _positive(entry, ctx)
+    problem = _int_in(low)(entry, ctx)
+    return f"{problem} (a step count: at least one step per epoch)" if problem and low else problem
+
+
+def _positive(value: Any, ctx: dict) -> str | None:
+    return _number_in(0)(value, ctx) or (None if value > 0 else f"must be positive; got {value!r}")
+
+
+def _arrays(value: Any, ctx: dict, exact: bool = False) -> str | None:
+    """``{"arrays": [shape, ...]}``: a callback's list of arrays, bounded by the model's size (the
+    parameters' own shapes when ``exact``, for a copy of the weights)."""
+    shapes = value.get("arrays") if isinstance(value, dict) else None
+    if not isinstance(shapes, list) or not 0 < len(shapes) <= 2 * MAX_LAYERS or not all(
+            isinstance(sh, list) and len(sh) <= 2 and all(_int_in(0)(d, ctx) is None for d in sh) for sh in shapes):
+        return f"must be {{'arrays': [shape, ...]}}; got {_show(value)}"
+    if exact and shapes != ctx["shapes"]:
+        return f"must hold arrays of the parameters' shapes {ctx['shapes']}; got {shapes}"
+    if sum(math.prod(sh) for sh in shapes) > 4 * sum(math.prod(sh) for sh in ctx["shapes"]):
+        return "declares more data than four copies of the model's parameters"
+    return None
+
+
+def _callback_value(value: Any, ctx: dict, depth: int = 0) -> str | None:
+    """Any other callback's state value: JSON numbers (finite), strings, bools, null, short lists and
+    dicts of those, or a list of arrays."""
+    if isinstance(value, dict) and set(value) == {"arrays"}:
+        return _arrays(value, ctx)
+    if value is None or isinstance(value, (bool, str)) or _finite(value):
+        return None
+    if isinstance(value, (list, dict)) and depth < 4 and len(value) <= 10_000:
+        items = value.values() if isinstance(value, dict) else value
+        return next((p for v in items if (p := _callback_value(v, ctx, depth + 1))), None)
+    return f"holds {_show(value)} (only finite numbers, strings, bools and lists of them are saved)"
+
+
+def _callbacks(value: Any, ctx: dict) -> str | None:
+    if not isinstance(value, dict) or len(value) > 100:
+        return f"must be a dict of callback states; got {_show(value)}"
+    for key, state in value.items():
+        if not isinstance(key, str) or not _NAME.match(key) or not isinstance(state, dict) or not all(
+                isinstance(f, str) and _NAME.match(f) for f in state):
+            return f"{key!r} must be a callback's name and its state, a dict of named fields"
+        table = CALLBACK_TABLES.get(key)
+        problem = (_table(table)(state, ctx) if table else
+                   next((f".{f}: {p}" for f, v in state.items() if (p := _callback_value(v, ctx))), None))
+        if problem:
+            return f".{key}{problem}" if problem.startswith(".") else f".{key}: {problem}"
+    return None
+
+
+#: ``History.as_dict()``: one loss per epoch; accuracies for classifiers; validation series for the
+#: epochs that had validation data (val_loss before val_accuracy, whose length it sets).
+HISTORY_FIELDS: dict[str, tuple[bool, Check]] = {
+    "loss": (True, _series()),
+    "accuracy": (True, _series(0, 1, _accuracies)),
+    "val_loss": (True, _series(length=_validations)),
+    "val_accuracy": (True, _series(0, 1, _val_accuracies)),
+    "lr": (False, _series(0)),
+    "best_epoch": (False, _optional(_int_in(0, lambda ctx: _epoch(ctx) - 1))),
+    "stopped_early": (False, _boolean),
+    "seconds": (False, _number_in(0)),
+}
+
+#: Early stopping's state (``EarlyStopping.state_dict``).
+EARLY_STOPPING_FIELDS: dict[str, tuple[bool, Check]] = {
+    "patience": (True, _int_in(1)),
+    "min_delta": (True, _number_in(0)),
+    "monitor": (True, lambda v, ctx: None if v in ("loss", "val_loss") else f"must be 'loss' or 'val_loss'; "
+                                                                           f"got {_show(v)}"),
+    "best": (False, _optional(_number_in())),
+    "wait": (False, _int_in(0, _epoch)),
+    "best_epoch": (False, _optional(_int_in(0, lambda ctx: _epoch(ctx) - 1))),
+    "best_params": (False, _optional(lambda v, ctx: _arrays(v, ctx, exact=True))),
+}
+
+#: ``ReduceLROnPlateau.state_dict``.
+PLATEAU_FIELDS: dict[str, tuple[bool, Check]] = {
+    "best": (False, _optional(_number_in())),
+    "wait": (True, _int_in(0, _epoch)),
+    "cooling": (True, _int_in(0)),
+}
+
+#: The state of the built-in callbacks that keep any, checked field by field; others generically.
+CALLBACK_TABLES = {"EarlyStopping": EARLY_STOPPING_FIELDS, "ReduceLROnPlateau": PLATEAU_FIELDS}
+
+
+#: The training state ``train`` saves (``header["train"]``); epoch first, the others rely on it.
+TRAIN_FIELDS: dict[str, tuple[bool, Check]] = {
+    "epoch": (True, _int_in(0)),
+    "history": (True, _table(HISTORY_FIELDS)),
+    "rng": (True, _rng_state),
+    "batch_size": (False, _optional(_int_in(1))),
+    "shuffle": (False, _boolean),
+    "dropout": (False, _number_in(0, 1, high_open=True)),
+    "seed": (False, _optional(_int_in(0, math.inf))),  # any int NumPy seeds with; only compared
+    "lr_schedule": (False, _optional(lambda v, ctx: None if isinstance(v, str) and len(v) < 1000
+                                     else f"must be a schedule's description; got {_show(v)}")),
+    "lr_factor": (False, lambda v, ctx: _positive(v, ctx)),
+    "callbacks": (False, lambda v, ctx: _callbacks(v, ctx)),
+}
+
+
+#: A checkpoint's header beyond the model (checked by ``_checked_config``); train first.
+CHECKPOINT_FIELDS: dict[str, tuple[bool, Check]] = {
+    "train": (True, _table(TRAIN_FIELDS)),
+    "optimizer": (True, _optimizer),
+    "opt_state": (True, _opt_state),
+    "has_best": (False, _boolean),
+}
