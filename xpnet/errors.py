@@ -15,6 +15,7 @@ __all__ = [
     "BackendUnavailableError",
     "BackendMismatchError",
     "TrainingDivergedError",
+    "InvalidFileError",
     "DataFormatError",
     "ChecksumError",
     "DataNotFoundError",
@@ -58,6 +59,10 @@ class BackendMismatchError(XpnetError, ValueError):
 
 class TrainingDivergedError(XpnetError, FloatingPointError):
     """The training loss (or the weights) became NaN or infinite; the model keeps its last finite weights."""
+
+
+class InvalidFileError(XpnetError, ValueError):
+    """A model or checkpoint file is missing, truncated, corrupt, hostile, or not an xpnet file (names it)."""
 
 
 # -- data files, downloads and optional packages -----------------------------------

@@ -50,7 +50,7 @@ import numpy as np  # host side by design: files hold NumPy arrays
 
 from .activations import ACTIVATIONS
 from .backend import to_numpy
-from .errors import InvalidArgumentError, InvalidTypeError, XpnetError
+from .errors import InvalidArgumentError, InvalidFileError, InvalidTypeError, XpnetError
 from .model import MLP
 from .validation import check_output_path
 from .optim import OPTIMIZERS
@@ -80,10 +80,6 @@ _ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, struct.err
 _DEFERRED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
 #: A temporary file of a writer that is gone is removed once nobody has written to it for this long.
 STALE_TEMPORARY_SECONDS = 60.0
-
-
-class InvalidFileError(XpnetError, ValueError):
-    """A model or checkpoint file is missing, truncated, corrupt, or not an xpnet file."""
 
 
 # -- writing ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 
 from .backend import Backend, array_namespace, to_numpy
 from .callbacks.base import CallbackList
+from .errors import InvalidFileError
 from .history import History
 from .model import MLP, backward, forward, output_delta, pairs_of
 from .optim import Optimizer
@@ -139,8 +140,6 @@ class Run:
         try:
             self.rng.bit_generator.state = state["rng"]
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            from .io import InvalidFileError
-
             raise InvalidFileError(f"{where}: bad random-generator state ({exc})") from None
         self.history = History.from_dict(state.get("history") or {})
         self.epoch, self.lr_factor = int(state.get("epoch", 0)), float(state.get("lr_factor", 1.0))
