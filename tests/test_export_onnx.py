@@ -18,7 +18,7 @@ import pytest
 import xpnet
 from xpnet import export as E
 from xpnet.activations import ACTIVATIONS, Activation, tanh
-from xpnet.datasets import MissingDependencyError
+from xpnet.errors import MissingDependencyError
 
 #: relative to the outputs' largest magnitude (float32: sums in another order round differently)
 TOL = {"float32": (2e-6, 2e-6), "float64": (1e-12, 1e-14)}

@@ -30,18 +30,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np  # host side: the parameters are read once and written into the file
 
 from . import activations as acts
-from .activations import ACTIVATIONS
 from .backend import dtype_name, to_numpy
-from .datasets import MissingDependencyError  # to move to xpnet.errors with the other error classes
-from .errors import InvalidArgumentError, InvalidTypeError
-from .io import check_writable
+from .errors import InvalidArgumentError, InvalidTypeError, MissingDependencyError
+from .io import check_builtin_activations, check_writable, write_file
 from .model import MLP
 
 __all__ = ["export_onnx", "DEFAULT_OPSET", "MIN_OPSET"]
@@ -100,12 +97,7 @@ def _import_onnx() -> Any:
 
 
 def _check_exportable(model: MLP) -> None:
-    for act in model.activations:
-        if ACTIVATIONS.get(act.name) is not act:
-            raise InvalidArgumentError(
-                f"activation {act.name!r} is a custom function; only the built-in activations "
-                f"({', '.join(ACTIVATIONS)}) can be exported to ONNX"
-            )
+    check_builtin_activations(model, "exported to ONNX")
     for l, (W, b) in enumerate(model.params):
         if not (np.isfinite(to_numpy(W)).all() and np.isfinite(to_numpy(b)).all()):
             raise InvalidArgumentError(
@@ -291,21 +283,8 @@ _ACTIVATION_GRAPHS: dict[str, Callable[[_Graph, str], str]] = {
 
 # -- writing ---------------------------------------------------------------------
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path``, fsync it, rename it over ``path``."""
-    tmp = None
+    """Write ``data`` to ``path`` the way model files are written (temporary file, fsync, rename)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        write_file(path, lambda fh: fh.write(data))
     except OSError as exc:
         raise InvalidArgumentError(f"cannot write path={str(path)!r}: {exc.strerror or exc}") from exc
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass

@@ -83,13 +83,18 @@ STALE_TEMPORARY_SECONDS = 60.0
 
 
 # -- writing ---------------------------------------------------------------
-def _check_savable(model: MLP) -> None:
+def check_builtin_activations(model: MLP, what: str = "saved by name") -> None:
+    """Refuse a model with a custom activation function: only the built-in ones have a name a file can hold."""
     for act in model.activations:
         if ACTIVATIONS.get(act.name) is not act:
             raise InvalidArgumentError(
                 f"activation {act.name!r} is a custom function; only the built-in activations "
-                f"({', '.join(ACTIVATIONS)}) can be saved by name"
+                f"({', '.join(ACTIVATIONS)}) can be {what}"
             )
+
+
+def _check_savable(model: MLP) -> None:
+    check_builtin_activations(model)
 
 
 def _host_params(params: list) -> dict[str, np.ndarray]:
@@ -163,17 +168,24 @@ def write_archive(path: str | os.PathLike, header: dict, arrays: dict[str, np.nd
                 f"refusing to save {name}: it contains NaN or infinity (training diverged?)"
             )
     blob = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    write_file(path, lambda fh: np.savez(fh, **{_HEADER: blob, **arrays}))
+
+
+def write_file(path: str | os.PathLike, write: Callable[[Any], Any]) -> None:
+    """Write a file atomically: ``write(fh)`` fills a temporary file beside ``path``, which is
+    fsynced and renamed over ``path``; SIGINT and SIGTERM are held until it is done."""
+    check_writable(path)
     with _interrupts_deferred():
-        _write_archive(Path(path), {_HEADER: blob, **arrays})
+        _write_atomically(Path(path), write)
 
 
-def _write_archive(path: Path, arrays: dict[str, np.ndarray]) -> None:
+def _write_atomically(path: Path, write: Callable[[Any], Any]) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     _remove_stale_temporaries(directory, path.name)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

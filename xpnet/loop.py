@@ -16,7 +16,7 @@ import signal
 import threading
 from typing import Any, Callable, Sequence
 
-from .backend import Backend, array_namespace, to_numpy
+from .backend import array_namespace, to_numpy
 from .callbacks.base import CallbackList
 from .errors import InvalidFileError
 from .history import History

@@ -213,6 +213,16 @@ def check_choice(name: str, value: Any, choices: Iterable[str], *,
     return found
 
 
+def _file_name(name: str, value: Any, what: str) -> str:
+    """A ``str`` or ``os.PathLike`` file name as text; other types and an empty name refused."""
+    text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(text, str):
+        raise InvalidTypeError(f"{name} must be a file name (str or os.PathLike); got {_came(value)}")
+    if not text:
+        raise InvalidArgumentError(f"{name} must name a {what}; got an empty string")
+    return text
+
+
 def check_path(name: str, value: Any, *, what: str = "file", must_exist: bool = True) -> Path:
     """``value`` (a ``str`` or ``os.PathLike``) as a :class:`~pathlib.Path`.
 
@@ -222,11 +232,7 @@ def check_path(name: str, value: Any, *, what: str = "file", must_exist: bool = 
     ("CSV file"). Bytes, ``None`` and other types raise
     :class:`InvalidTypeError`, an empty name :class:`InvalidArgumentError`.
     """
-    text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
-    if not isinstance(text, str):
-        raise InvalidTypeError(f"{name} must be a file name (str or os.PathLike); got {_came(value)}")
-    if not text:
-        raise InvalidArgumentError(f"{name} must name a {what}; got an empty string")
+    text = _file_name(name, value, what)
     path = Path(text)
     if must_exist and not path.is_file():
         where = ("does not exist" if not path.exists() else "is a directory, not a file" if path.is_dir()
@@ -244,11 +250,7 @@ def check_output_path(name: str, value: Any, *, what: str = "file") -> Path:
     nothing can be created in (no permission, a read-only or pseudo file system
     such as /proc): that is tried by creating and removing an empty file.
     """
-    text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
-    if not isinstance(text, str):
-        raise InvalidTypeError(f"{name} must be a file name (str or os.PathLike); got {_came(value)}")
-    if not text:
-        raise InvalidArgumentError(f"{name} must name a {what}; got an empty string")
+    text = _file_name(name, value, what)
     path = Path(text)
     fail = lambda why: InvalidArgumentError(f"cannot write {name}={text!r}: {why}")  # noqa: E731
     folder = path.parent
