@@ -114,7 +114,7 @@ def binary_cross_entropy(z, a, t, w=None):
     """
     xp = array_namespace(z)
     per_unit = xp.maximum(z, 0.0) - z * t + xp.log1p(xp.exp(-xp.abs(z)))
-    return _mean(xp, per_unit, w, False)
+    return xp.sum(per_unit) / z.shape[0] if w is None else _mean(xp, per_unit, w, False)
 
 
 def _bce_grad(z, a, t, w=None):
@@ -129,7 +129,7 @@ def cross_entropy(z, a, t, w=None):
     xp = array_namespace(z)
     shifted = z - xp.max(z, axis=-1, keepdims=True)
     log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
-    return -_mean(xp, t * log_probs, w, False)
+    return -(xp.sum(t * log_probs) / z.shape[0] if w is None else _mean(xp, t * log_probs, w, False))
 
 
 def _ce_grad(z, a, t, w=None):

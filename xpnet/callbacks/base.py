@@ -90,6 +90,8 @@ class CallbackList:
 
     def __init__(self, callbacks: Iterable[Any]) -> None:
         self.callbacks = list(callbacks)
+        # only the callbacks that may ask for a sync are asked, once per epoch
+        self._asking = [cb for cb in self.callbacks if cb.every or type(cb).sync_at is not Callback.sync_at]
         keys = [cb.key for cb in self.callbacks if _has_state(cb)]
         doubled = sorted({k for k in keys if keys.count(k) > 1})
         if doubled:
@@ -102,7 +104,7 @@ class CallbackList:
         return iter(self.callbacks)
 
     def sync_at(self, epoch: int, run: Any) -> bool:
-        return any(cb.sync_at(epoch, run) for cb in self.callbacks)
+        return any(cb.sync_at(epoch, run) for cb in self._asking)
 
     def call(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:
