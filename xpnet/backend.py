@@ -126,6 +126,11 @@ class _Library:
     def devices(self) -> list:
         return [self.parse(None, self.name)]
 
+    def device_for_rank(self, text: str | None, rank: int) -> Any:
+        """The device of process ``rank`` on its node for a spec that names no device index (the
+        ``rank % count``-th GPU); None where there is nothing to spread over (the host, an explicit index)."""
+        return None
+
     def label(self, device: Any) -> str | None:
         """The device part of the backend's spec (None: the spec is the library name alone)."""
         return str(device)
@@ -217,6 +222,13 @@ class _CuPy(_Library):
             )
         return cupy.cuda.Device(index)
 
+    def device_for_rank(self, text: str | None, rank: int) -> Any:
+        import cupy
+
+        if text is not None and text not in ("cuda", "gpu"):
+            return None
+        return cupy.cuda.Device(rank % cupy.cuda.runtime.getDeviceCount())
+
     def normalize(self, device: Any) -> Any:
         import cupy
 
@@ -275,6 +287,14 @@ class _Torch(_Library):
                 "'torch:cuda' or 'torch:cuda:1'"
             ) from None
         return self.normalize(device)
+
+    def device_for_rank(self, text: str | None, rank: int) -> Any:
+        import torch
+
+        if text not in ("cuda", "gpu"):
+            return None  # 'torch' is the CPU; 'torch:cuda:1' names its GPU
+        self.normalize(torch.device("cuda"))  # no CUDA: BackendUnavailableError
+        return torch.device("cuda", rank % torch.cuda.device_count())
 
     def normalize(self, device: Any) -> Any:
         import torch
@@ -357,6 +377,18 @@ class _Jax(_Library):
                 f"backend {spec!r}: JAX has {len(devices)} {platform_name} device(s), numbered 0 to {len(devices) - 1}"
             )
         return devices[index]
+
+    def device_for_rank(self, text: str | None, rank: int) -> Any:
+        import jax
+
+        if text is not None and (":" in text or text == "cpu"):
+            return None
+        platform_name = None if text is None else {"cuda": "gpu", "rocm": "gpu"}.get(text, text)
+        try:
+            devices = jax.local_devices(backend=platform_name)
+        except RuntimeError as exc:
+            raise BackendUnavailableError(f"backend 'jax:{text}': JAX has no such devices ({exc})") from None
+        return devices[rank % len(devices)]
 
     def key(self, device: Any) -> Hashable:
         return (device.platform, device.id)
@@ -607,7 +639,7 @@ def _intern(lib: _Library, xp: Any, device: Any) -> Backend:
 
 
 # -- selecting a backend ---------------------------------------------------
-def _backend_from_name(spec: str, device: Any = None) -> Backend:
+def _backend_from_name(spec: str, device: Any = None, rank: int | None = None) -> Backend:
     name, _, text = spec.strip().partition(":")
     lib = _LIBRARIES.get(name.lower().replace("-", "_"))
     if lib is None:
@@ -621,6 +653,9 @@ def _backend_from_name(spec: str, device: Any = None) -> Backend:
         raise InvalidArgumentError(f"backend={spec!r} names a device already; leave out device={device!r}")
     if device is not None and not isinstance(device, str):
         return _intern(lib, xp, lib.normalize(device))
+    chosen = None if rank is None else lib.device_for_rank(text or device or None, rank)
+    if chosen is not None:
+        return _intern(lib, xp, lib.normalize(chosen))
     return _intern(lib, xp, lib.parse(text or device or None, spec))
 
 
@@ -638,7 +673,7 @@ def backend_of(array: Any) -> Backend:
     return _intern(lib, xp, lib.device_of(array))
 
 
-def get_backend(spec: Any = None, *arrays: Any, device: Any = None) -> Backend:
+def get_backend(spec: Any = None, *arrays: Any, device: Any = None, rank: int | None = None) -> Backend:
     """Resolve a backend spec to a :class:`Backend`.
 
     Parameters
@@ -657,6 +692,12 @@ def get_backend(spec: Any = None, *arrays: Any, device: Any = None) -> Backend:
         The device, as the library's own object (``torch.device("cuda", 1)``,
         ``array_api_strict.Device("device1")``) or its name, with a spec or
         namespace that names only the library.
+    rank : int, optional
+        The process's rank among those on its node (data-parallel training):
+        a spec string that names a GPU library but no device index
+        (``"cupy"``, ``"torch:cuda"``, ``"jax:gpu"``) then means GPU
+        ``rank % count``, so that N processes spread over the node's GPUs.
+        Host devices, explicit indices and non-string specs ignore it.
 
     Raises
     ------
@@ -670,8 +711,10 @@ def get_backend(spec: Any = None, *arrays: Any, device: Any = None) -> Backend:
     """
     if isinstance(spec, Backend):
         return spec if device is None else _backend_from_name(spec.name, device)
+    if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int) or rank < 0):
+        raise InvalidArgumentError(f"rank must be a non-negative int or None; got {rank!r}")
     if isinstance(spec, str):
-        return _backend_from_name(spec, device)
+        return _backend_from_name(spec, device, rank)
     if spec is None:
         if device is not None:
             raise InvalidArgumentError(f"device={device!r} needs a library: pass backend='torch', ...")
