@@ -10,7 +10,7 @@ and built on the host (``y`` is small), then transferred once.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np  # host side by design: validation happens before the transfer
 
@@ -42,8 +42,13 @@ def _on_backend(a: Any, backend: Backend, name: str) -> bool:
     return True
 
 
-def as_features(X: Any, n_features: int, backend: Backend, dtype: Any, name: str = "X") -> Any:
+def as_features(X: Any, n_features: int, backend: Backend, dtype: Any, name: str = "X",
+                share: Callable[[int], tuple[int, int]] | None = None) -> Any:
     """Validate ``X`` (n_samples, n_features) and return it on ``backend`` as ``dtype``.
+
+    ``share(n) -> (lo, hi)`` (data-parallel training) limits the check for NaN
+    and infinity to rows ``lo:hi``: each rank checks its share, and the ranks
+    agree on the outcome, so none reads the whole of a memory-mapped ``X``.
 
     Raises
     ------
@@ -63,7 +68,7 @@ def as_features(X: Any, n_features: int, backend: Backend, dtype: Any, name: str
         if X.dtype != dtype:
             X = xp.astype(X, dtype)
         with backend.quiet_overflow():  # an overflowing sum is handled in _all_finite
-            finite = _all_finite(xp, X)  # one sync, before training starts
+            finite = _all_finite(xp, _rows(X, share))  # one sync, before training starts
         if not finite:
             raise InvalidArgumentError(_not_finite(name, dtype))
         return X
@@ -72,10 +77,18 @@ def as_features(X: Any, n_features: int, backend: Backend, dtype: Any, name: str
     with np.errstate(over="ignore"):  # an overflow is reported just below
         host = host.astype(dtype_name(dtype), copy=False)  # check what the model will see
     with np.errstate(over="ignore", invalid="ignore"):  # handled in _all_finite
-        finite = _all_finite(np, host)
+        finite = _all_finite(np, _rows(host, share))
     if not finite:
         raise InvalidArgumentError(_not_finite(name, dtype))
     return backend.asarray(host, dtype)
+
+
+def _rows(X: Any, share: Callable[[int], tuple[int, int]] | None) -> Any:
+    """The rows of ``X`` this process checks: all of them, or its share."""
+    if share is None:
+        return X
+    lo, hi = share(X.shape[0])
+    return X[lo:hi, :]
 
 
 def _all_finite(xp: Any, X: Any) -> bool:

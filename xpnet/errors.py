@@ -21,6 +21,7 @@ __all__ = [
     "DataNotFoundError",
     "DownloadError",
     "MissingDependencyError",
+    "RankFailedError",
 ]
 
 
@@ -84,3 +85,8 @@ class DownloadError(XpnetError, OSError):
 
 class MissingDependencyError(XpnetError, ImportError):
     """An optional dependency is not installed; the message says what to install."""
+
+
+# -- data-parallel runs ------------------------------------------------------------
+class RankFailedError(XpnetError, RuntimeError):
+    """Another process of a data-parallel run failed before training started; names its rank and error."""

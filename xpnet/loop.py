@@ -8,10 +8,16 @@ host from the seeded generator and moved once. Per-batch metrics stay on the
 device; the host reads them at syncs (every ``sync_every`` epochs, after the
 last epoch, and after any epoch a callback asks for), so the device never waits
 on Python inside an epoch.
+
+The run's ``parallel`` says which rows of each batch are this process's:
+:class:`OneProcess` (all of them) here, :class:`xpnet.distributed.DataParallel`
+(this rank's share, with the gradient summed across ranks once per step) in a
+data-parallel run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from typing import Any, Callable, Sequence
@@ -24,14 +30,14 @@ from .model import MLP, backward, forward, output_delta, pairs_of
 from .optim import Optimizer
 from .schedules import check_rate
 
-__all__ = ["Run", "fit", "train_step"]
+__all__ = ["Run", "fit", "train_step", "OneProcess"]
 
-_TINY = 1e-30  # below any positive weight total, above float32's smallest normal number
+TINY = 1e-30  # below any positive weight total, above float32's smallest normal number
 
 
 def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimizer: Optimizer,
                masks: Sequence[Any] | None = None, *, inplace: bool = False,
-               weights: Any = None) -> tuple[list, dict, Any, Any]:
+               weights: Any = None, reduce: Callable[[list], list] | None = None) -> tuple[list, dict, Any, Any]:
     """One gradient-descent step on a batch; returns ``(params, opt_state, loss, output)``.
 
     ``params`` is the flat list ``[W1, b1, W2, b2, ...]``; ``loss`` is a 0-D
@@ -39,7 +45,11 @@ def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimi
     ``update`` (what :func:`xpnet.train` does, on arrays it owns): the arrays of
     ``params`` and ``opt_state`` are overwritten where the library allows it.
     ``weights`` (optional) is an ``(n, 1)`` column of row weights that sum to
-    1: the loss and its gradient are then the weighted mean over the rows.
+    1: the loss and its gradient are then the weighted mean over the rows (a
+    number weighs every row alike). ``reduce`` (optional) turns the flat list
+    of gradients into the ones the update applies: in data-parallel training,
+    their sum over the ranks, each of which weighs its rows as its share of the
+    global batch.
     """
     pairs = pairs_of(params)
     layers = forward(pairs, X, model.activations, masks)                      # forward
@@ -49,6 +59,8 @@ def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimi
     dZ = output_delta(top, T, model.output, model.loss_fn, weights)
     grads = backward(pairs, layers, dZ, model.activations, masks)             # backward
     flat_grads = [g for pair in grads for g in pair]
+    if reduce is not None:
+        flat_grads = reduce(flat_grads)                                       # [allreduce]
     rule = optimizer.update if inplace and optimizer.update is not None else optimizer.step
     params, opt_state = rule(params, flat_grads, opt_state)                   # update
     return params, opt_state, loss, top.A
@@ -77,11 +89,15 @@ class Run:
     lr_factor : float
         Multiplies the scheduled learning rate (``ReduceLROnPlateau`` lowers it).
     has_validation, classify : bool
+    parallel : OneProcess or xpnet.distributed.DataParallel
+        Which rows of each batch this process trains on; ``parallel.is_root``
+        is False on the ranks of a data-parallel run that must not write.
     """
 
     def __init__(self, model: MLP, data: tuple, val: tuple | None, optimizer: Optimizer, opt_state: dict, *,
                  epochs: int, batch_size: int | None, shuffle: bool, dropout: float, rng: Any,
-                 lr: Callable[[int], float] | None, sync_every: int, callbacks: list, settings: dict) -> None:
+                 lr: Callable[[int], float] | None, sync_every: int, callbacks: list, settings: dict,
+                 parallel: Any = None) -> None:
         self.model, self.backend = model, model.backend
         self.params = [a for pair in model.params for a in pair]
         self.data, self.val = data, val
@@ -90,6 +106,7 @@ class Run:
         self.shuffle, self.dropout, self.rng = shuffle, dropout, rng
         self.schedule, self.lr_factor, self.sync_every = lr, 1.0, sync_every
         self.settings = settings
+        self.parallel = OneProcess() if parallel is None else parallel
         self.history = History()
         self.stop_training = False
         self.has_validation, self.classify = val is not None, model.output.name in ("sigmoid", "softmax")
@@ -97,7 +114,7 @@ class Run:
         self.log: Callable[[str], None] = lambda message: None  # a progress callback prints there
         per_row = model.sizes[-1] if model.output.name == "sigmoid" else 1
         n_val = None if val is None else val[0].shape[0] * per_row
-        self.pending = DeviceMetrics(self.classify, data[0].shape[0] * per_row, n_val)
+        self.pending = DeviceMetrics(self.classify, data[0].shape[0] * per_row, n_val, self.parallel.reduce_metrics)
 
     # -- the learning rate ------------------------------------------------------------
     @property
@@ -150,7 +167,8 @@ class Run:
 class DeviceMetrics:
     """Per-epoch metrics kept on the device until the next host sync, with each epoch's learning rate."""
 
-    def __init__(self, classify: bool, n: int, n_val: int | None) -> None:
+    def __init__(self, classify: bool, n: int, n_val: int | None,
+                 reduce: Callable[[Any], Any] | None = None) -> None:
         self.names = ["loss", "accuracy"] if classify else ["loss"]
         if n_val is not None:
             self.names += ["val_" + name for name in self.names]
@@ -159,6 +177,7 @@ class DeviceMetrics:
         self.scale = [scale[name] for name in self.names]
         self.rows: list[list] = []  # one list of 0-D device arrays per epoch
         self.lrs: list[float] = []
+        self.reduce = reduce  # data-parallel: the sum of every rank's host metrics (one allreduce)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -174,6 +193,8 @@ class DeviceMetrics:
         flat = [m for row in self.rows for m in row]
         xp = array_namespace(flat[0])
         stacked = to_numpy(xp.stack(flat)).reshape(len(self.rows), -1)  # 0-D arrays of the model's dtype
+        if self.reduce is not None:
+            stacked = self.reduce(stacked)
         stacked = stacked / stacked.dtype.type(self.scale)  # float division on the host: exact counts
         first, lrs = done - len(self.rows), self.lrs
         self.rows, self.lrs = [], []
@@ -193,7 +214,7 @@ def fit(run: Run) -> None:
                 run.start_epoch()
                 metrics = _run_epoch(run, hold)
                 if run.val is not None:
-                    metrics += _evaluate(run.params, run.val[0], run.val[1], run.model)
+                    metrics += _evaluate(run.params, run.val[0], run.val[1], run.model, run.parallel)
                 run.pending.add(metrics, run.lr)
                 run.epoch = epoch + 1
                 hold.leave()  # the epoch's last step and its metrics are in: a held Ctrl-C lands now
@@ -212,7 +233,7 @@ def _run_epoch(run: Run, hold: "HoldInterrupts") -> list:
     ``hold`` keeps a Ctrl-C from landing inside a step; after the last step it
     stays held until the loop has recorded the epoch.
     """
-    be, xp, net = run.backend, run.backend.xp, run.model
+    be, xp, net, part = run.backend, run.backend.xp, run.model, run.parallel
     X, T, W = run.data
     n = X.shape[0]
     bs = n if run.batch_size is None else min(run.batch_size, n)
@@ -221,14 +242,15 @@ def _run_epoch(run: Run, hold: "HoldInterrupts") -> list:
     losses, corrects, totals = [], [], []  # per-batch 0-D device arrays, reduced once per epoch
     for start in range(0, n, bs):
         stop = min(start + bs, n)
-        Xb, Tb, Wb = _batch(X, T, W, order, start, stop, bs == n, xp)
-        masks = None if masks_epoch is None else [xp.astype(m[start:stop, :], net.dtype) * scale for m in masks_epoch]
-        if Wb is not None:  # a batch whose weights are all 0 gives a zero loss and a zero gradient
-            totals.append(xp.sum(Wb))
-            Wb = Wb / xp.maximum(totals[-1], _TINY)
+        lo, hi = part.span(start, stop)  # this process's rows of the batch: all of them on one process
+        Xb, Tb, Wb = _batch(X, T, W, order, lo, hi, (lo, hi) == (0, n) and order is None, xp)
+        masks = None if masks_epoch is None else [xp.astype(m[lo:hi, :], net.dtype) * scale for m in masks_epoch]
+        Wb, total = part.weights(Wb, W, order, start, stop, xp)
+        if total is not None:
+            totals.append(total)
         hold.busy = True
         run.params, run.opt_state, loss, A = train_step(run.params, run.opt_state, Xb, Tb, net, run.optimizer,
-                                                        masks, inplace=True, weights=Wb)
+                                                        masks, inplace=True, weights=Wb, reduce=part.reduce_grads)
         if stop < n:
             hold.leave()
         losses.append(loss)
@@ -288,14 +310,46 @@ def _epoch_mean(batch_means: list, rows: int, last_rows: int, n: int, xp: Any) -
     return (xp.sum(xp.stack(batch_means[:-1])) * rows + batch_means[-1] * last_rows) / n
 
 
-def _evaluate(params: list, X: Any, T: Any, model: MLP) -> list:
-    """Validation loss (and the count of correct predictions for classifiers) as 0-D device arrays."""
+def _evaluate(params: list, X: Any, T: Any, model: MLP, part: "OneProcess") -> list:
+    """Validation loss (and the count of correct predictions for classifiers) as 0-D device arrays
+    (this process's share of them in a data-parallel run)."""
+    n = X.shape[0]
+    lo, hi = part.span(0, n)
+    if (lo, hi) != (0, n):
+        X, T = X[lo:hi, :], T[lo:hi, :]
+    w, _ = part.weights(None, None, None, 0, n, array_namespace(X))
     top = forward(pairs_of(params), X, model.activations)[-1]
-    metrics = [model.loss_fn.value(top.Z, top.A, T)]
+    metrics = [model.loss_fn.value(top.Z, top.A, T) if w is None else model.loss_fn.value(top.Z, top.A, T, w)]
     correct = _n_correct(top.A, T, model.output.name, array_namespace(X))
     if correct is not None:
         metrics.append(correct)
     return metrics
+
+
+class OneProcess:
+    """The rows of one-process training: every row of each batch is this process's, nothing is summed.
+
+    :class:`xpnet.distributed.DataParallel` has the same members for a rank
+    of a data-parallel run.
+    """
+
+    rank, size, is_root = 0, 1, True
+    reduce_grads = reduce_metrics = None  # nothing to sum across processes
+
+    def span(self, start: int, stop: int) -> tuple[int, int]:
+        """This process's positions ``[lo, hi)`` of the batch at positions ``[start, stop)`` of the epoch."""
+        return start, stop
+
+    def weights(self, Wb: Any, W: Any, order: Any, start: int, stop: int, xp: Any) -> tuple[Any, Any]:
+        """``(row weights for train_step, the batch's weight total or None)``: ``Wb`` normalized to sum to 1."""
+        if Wb is None:
+            return None, None
+        total = xp.sum(Wb)
+        return Wb / xp.maximum(total, TINY), total  # weights all 0: a zero loss and a zero gradient
+
+    def guard(self) -> Any:
+        """A context around the loop (data-parallel runs end every rank when one fails)."""
+        return contextlib.nullcontext()
 
 
 class HoldInterrupts:

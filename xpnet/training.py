@@ -21,6 +21,7 @@ from .callbacks import (Callback, Checkpoint, DivergenceGuard, EarlyStopping, Pr
 from .callbacks.base import as_callbacks
 from .callbacks.divergence import all_finite
 from .data import as_features, as_targets, as_weights
+from .distributed import data_parallel
 from .errors import InvalidArgumentError, InvalidTypeError, TrainingDivergedError
 from .history import History
 from .loop import Run, fit, train_step
@@ -42,7 +43,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
           sync_every: int = 100, checkpoint: str | os.PathLike | None = None,
           checkpoint_every: int = 1, resume: bool = False,
           progress: bool | Progress | None = None, callbacks: list[Callback] | None = None,
-          sample_weight: Any = None, class_weight: Any = None, optimizer_state: dict | None = None) -> History:
+          sample_weight: Any = None, class_weight: Any = None, optimizer_state: dict | None = None,
+          comm: Any = None) -> History:
     """Train ``model`` in place on ``(X, y)`` and return its :class:`History`.
 
     Parameters
@@ -113,6 +115,18 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         The optimizer state to start from (``history.optimizer_state`` of an
         earlier run with the same optimizer and model): how ``partial_fit``
         continues Adam's moments from one call to the next.
+    comm : mpi4py communicator or None
+        Data-parallel training (:mod:`xpnet.distributed`): every rank of the
+        communicator makes this same call with the whole ``X`` (a memory-mapped
+        file is fine: each rank reads only its rows); ``batch_size`` is the
+        global batch, each rank computes the gradient of its share of every
+        batch and one allreduce per step sums them. Parameters and history are
+        the same on every rank and equal a one-process run's up to rounding.
+        Rank 0 alone prints and writes checkpoints; the live ``progress``
+        display is not drawn (``verbose`` lines are). A GPU spec without an
+        index in ``backend`` (``"cupy"``, ``"torch:cuda"``) gives each rank
+        GPU ``local rank % GPUs``. A failure on one rank during training ends
+        every rank (``MPI_Abort``), naming the rank.
 
     Returns
     -------
@@ -142,39 +156,81 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         raise InvalidArgumentError("resume=True needs checkpoint=PATH (the file to continue from)")
     opt, schedule = _optimizer(optimizer, lr, momentum, nesterov, weight_decay)
     X_val, y_val = _validation_pair(validation_data)
-    be = _resolve_backend(model, backend, {"X": X, "y": y, "X_val": X_val, "y_val": y_val})
-    listeners = _callbacks(callbacks, early_stopping, verbose, progress, epochs, sync_every,
-                           checkpoint, checkpoint_every, resume)
+    arrays = {"X": X, "y": y, "X_val": X_val, "y_val": y_val}
+    parallel = data_parallel(comm)  # None on one process; checks the type, no communication
+    if parallel is None:
+        be = _resolve_backend(model, backend, arrays)
+    elif progress not in (None, False):
+        raise InvalidArgumentError("the live progress display is not drawn in a data-parallel run (comm=); "
+                                   "leave progress=None and use verbose= for rank 0's progress lines")
+    listeners = _callbacks(callbacks, early_stopping, verbose, progress if parallel is None else False, epochs,
+                           sync_every, checkpoint, checkpoint_every, resume, root=parallel is None or parallel.is_root)
     settings = {"batch_size": batch_size, "shuffle": bool(shuffle), "dropout": float(dropout),
                 "seed": seed if isinstance(seed, int) else None,
                 "lr_schedule": None if schedule is None else describe(schedule)}
-    with be.activate():  # CuPy: the model's GPU is current for the whole run
-        net = model.to(be)
-        Xd, Td = _on_device(net, X, y, "X", "y")
-        data = (Xd, Td, as_weights(sample_weight, class_weight, y, Xd.shape[0], net.sizes[-1], net.output.name,
-                                   be, net.dtype))
-        val = None if X_val is None and y_val is None else _on_device(net, X_val, y_val, "X_val", "y_val")
-        # the run's own copy: updates happen in place, and arrays the caller holds never change. The
-        # model takes the copy at once (its old arrays are freed unless the caller holds them).
-        params = [be.xp.asarray(a, copy=True) for pair in net.params for a in pair]
-        net._params = pairs_of(params)
-        opt_state = opt.init(params) if optimizer_state is None else _moved_state(optimizer_state, opt, params, net)
-        if schedule is not None and "lr" not in opt_state:
-            raise InvalidArgumentError(
-                f"optimizer {opt.name!r} keeps no learning rate in its state (state['lr']), so "
-                f"lr={describe(schedule)} cannot schedule it; use a built-in optimizer or add 'lr' to its state"
-            )
-        run = Run(net, data, val, opt, opt_state, epochs=epochs, batch_size=batch_size,
-                  shuffle=bool(shuffle), dropout=float(dropout), rng=host_rng(seed), lr=schedule,
-                  sync_every=sync_every, callbacks=listeners, settings=settings)
+    run_args = dict(epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle), dropout=float(dropout),
+                    rng=host_rng(seed), lr=schedule, sync_every=sync_every, callbacks=listeners,
+                    settings=settings, parallel=parallel)
+    inputs = (X, y, X_val, y_val, sample_weight, class_weight, optimizer_state)
+    if parallel is None:
+        with be.activate():  # CuPy: the model's GPU is current for the whole run
+            run, net = _new_run(model, be, opt, schedule, inputs, run_args)
+            return _drive(run, model, net)
+    parallel.connect()  # the first communication
+    with parallel.agreement() as agreed:  # every rank raises alike if one fails here or was called differently
+        be = _resolve_backend(model, backend, arrays, rank=parallel.local_rank)
+        with be.activate():
+            run, net = _new_run(model, be, opt, schedule, inputs, run_args)
+        agreed.expect(**_call_of(run))
+    with be.activate():
+        parallel.start(run)  # rank 0's initial weights, optimizer state and random generator
         return _drive(run, model, net)
+
+
+def _new_run(model: MLP, be: Backend, opt: Optimizer, schedule: Any, inputs: tuple, run_args: dict
+             ) -> tuple[Run, MLP]:
+    """The model and the data on the device, checked, and the :class:`Run` that trains them."""
+    X, y, X_val, y_val, sample_weight, class_weight, optimizer_state = inputs
+    parallel = run_args["parallel"]
+    share = None if parallel is None else parallel.share  # a rank checks its share of the rows
+    net = model.to(be)
+    Xd, Td = _on_device(net, X, y, "X", "y", share)
+    data = (Xd, Td, as_weights(sample_weight, class_weight, y, Xd.shape[0], net.sizes[-1], net.output.name,
+                               be, net.dtype))
+    val = None if X_val is None and y_val is None else _on_device(net, X_val, y_val, "X_val", "y_val", share)
+    # the run's own copy: updates happen in place, and arrays the caller holds never change. The
+    # model takes the copy at once (its old arrays are freed unless the caller holds them).
+    params = [be.xp.asarray(a, copy=True) for pair in net.params for a in pair]
+    net._params = pairs_of(params)
+    opt_state = opt.init(params) if optimizer_state is None else _moved_state(optimizer_state, opt, params, net)
+    if schedule is not None and "lr" not in opt_state:
+        raise InvalidArgumentError(
+            f"optimizer {opt.name!r} keeps no learning rate in its state (state['lr']), so "
+            f"lr={describe(schedule)} cannot schedule it; use a built-in optimizer or add 'lr' to its state"
+        )
+    return Run(net, data, val, opt, opt_state, **run_args), net
+
+
+def _call_of(run: Run) -> dict:
+    """What every rank of a data-parallel run must have alike: the arguments that shape the run
+    (the seed aside: every rank takes rank 0's generator) and the data's shapes."""
+    X, T, W = run.data
+    config = run.model.config()
+    return {**{k: v for k, v in run.settings.items() if k != "seed"},
+            **{k: config[k] for k in ("sizes", "hidden", "output", "loss", "dtype")},
+            "epochs": run.epochs, "sync_every": run.sync_every, "optimizer": run.optimizer.name,
+            "hyperparams": repr(sorted(run.optimizer.hyperparams.items())),
+            "X": tuple(X.shape), "y": tuple(T.shape), "sample_weight": W is not None,
+            "validation_data": None if run.val is None else (tuple(run.val[0].shape), tuple(run.val[1].shape)),
+            "callbacks": [type(cb).__name__ for cb in run.callbacks]}
 
 
 def _drive(run: Run, model: MLP, net: MLP) -> History:
     """Run the loop; whatever happens, put the run's weights into ``model``."""
     start = time.perf_counter()
     try:
-        fit(run)
+        with run.parallel.guard():  # data-parallel: a failure of one rank ends every rank (none waits forever)
+            fit(run)
     except KeyboardInterrupt as interrupt:
         run.record_pending()  # every completed epoch, including one whose last step just finished
         _finish(run, model, net, start, check=True)
@@ -241,30 +297,33 @@ def _validation_pair(validation_data: Any) -> tuple[Any, Any]:
     return validation_data[0], validation_data[1]
 
 
-def _resolve_backend(model: MLP, backend: Any, data: dict) -> Backend:
+def _resolve_backend(model: MLP, backend: Any, data: dict, rank: int | None = None) -> Backend:
     """Where to train: ``backend=`` if given (every array must be host data or there already), else
-    where the arrays of ``data`` live, else the model's backend. Raises before any computation."""
+    where the arrays of ``data`` live, else the model's backend. Raises before any computation.
+    ``rank`` (a data-parallel run: the rank on its node) picks the GPU of a spec without an index."""
     if backend is not None:
-        be = get_backend(backend)
+        be = get_backend(backend, rank=rank)
         require_backend(be, f"training (backend={backend!r})", **data)
         return be
     inferred = infer_backend(**data)
     return model.backend if inferred.is_numpy else inferred
 
 
-def _on_device(net: MLP, X: Any, y: Any, x_name: str, y_name: str) -> tuple:
+def _on_device(net: MLP, X: Any, y: Any, x_name: str, y_name: str, share: Any = None) -> tuple:
     """``(X, T)`` checked and on the device: features of the model's dtype, the target matrix."""
-    Xd = as_features(X, net.sizes[0], net.backend, net.dtype, name=x_name)
+    Xd = as_features(X, net.sizes[0], net.backend, net.dtype, name=x_name, share=share)
     return Xd, as_targets(y, Xd.shape[0], net.sizes[-1], net.output.name, net.backend, net.dtype,
                           name=y_name, x_name=x_name)
 
 
 # -- callbacks from keywords -----------------------------------------------------------------
 def _callbacks(callbacks: Any, early_stopping: Any, verbose: Any, progress: Any, epochs: int, sync_every: int,
-               checkpoint: Any, checkpoint_every: int, resume: bool) -> list:
+               checkpoint: Any, checkpoint_every: int, resume: bool, root: bool = True) -> list:
     """The run's callbacks: [checkpoint], the divergence guard, the history, the user's, then the
     ones the keywords ask for. Checkpoint comes first so that a resumed state is in place before
-    any other callback starts; it writes at each sync after every epoch-end hook has run."""
+    any other callback starts; it writes at each sync after every epoch-end hook has run.
+    ``root=False`` (ranks other than 0 of a data-parallel run): the same callbacks, so that every
+    rank syncs at the same epochs, but they neither print nor write."""
     user = as_callbacks(callbacks)
     stopper = _early_stopping(early_stopping)
     if stopper is not None and any(isinstance(cb, EarlyStopping) for cb in user):
@@ -272,7 +331,7 @@ def _callbacks(callbacks: Any, early_stopping: Any, verbose: Any, progress: Any,
                                    "EarlyStopping in callbacks=, not both")
     every = _print_interval(verbose, epochs)
     display = _progress_display(progress, verbose, epochs)
-    lines = ProgressLines(every) if every else None
+    lines = None if not every else ProgressLines(every) if root else ProgressLines(every, write=_silent)
     bar = None
     if display.active:
         bar = ProgressBar(display, max(1, min(sync_every, epochs // 100)), close=display is not progress)
@@ -280,9 +339,13 @@ def _callbacks(callbacks: Any, early_stopping: Any, verbose: Any, progress: Any,
             lines.write = display.write  # a line that does not tear the live bar
     elif display is not progress:
         display.close()
-    saver = None if checkpoint is None else Checkpoint(checkpoint, checkpoint_every, resume)
+    saver = None if checkpoint is None else Checkpoint(checkpoint, checkpoint_every, resume, write=root)
     ordered = [saver, DivergenceGuard(), RecordHistory(), *user, stopper, lines, bar]
     return [cb for cb in ordered if cb is not None]
+
+
+def _silent(line: str) -> None:
+    """Where the progress lines of ranks other than 0 go."""
 
 
 def _early_stopping(early_stopping: Any) -> EarlyStopping | None:

@@ -26,26 +26,44 @@ class Checkpoint(Callback):
     never interrupted; the run must use the same architecture, optimizer,
     batch settings and callbacks (anything else is refused, naming what
     differs). Without the file, the run starts fresh.
+
+    In a data-parallel run, rank 0 alone writes (the file holds the global
+    state, so a run resumes on any number of ranks) and, on resume, reads the
+    file and sends it to the others. ``write=False``: never write (the other
+    ranks' checkpoints, which :func:`xpnet.train` builds so).
     """
 
-    def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike, every: int = 1, resume: bool = False, write: bool = True) -> None:
         from ..io import check_writable
 
-        check_writable(path, "checkpoint")
-        self.path, self.every, self.resume = path, int(every), bool(resume)
+        if write:
+            check_writable(path, "checkpoint")
+        self.path, self.every, self.resume, self.write = path, int(every), bool(resume), bool(write)
 
     def sync_at(self, epoch: int, run: Any) -> bool:
         return (epoch + 1) % self.every == 0
 
     def on_train_begin(self, run: Any) -> None:
-        if self.resume and os.path.exists(self.path):
-            from ..io import load_checkpoint
-
-            saved = load_checkpoint(self.path)
-            self._check_compatible(saved, run)
+        if not self.resume:
+            return
+        read = lambda: self._read(run)  # noqa: E731
+        saved = run.parallel.from_root(read) if run.parallel.size > 1 else read()  # rank 0 reads, all get it
+        if saved is not None:
             run.load_state_dict(saved["train"], saved["params"], saved["opt_state"], f"checkpoint {self.path}")
 
+    def _read(self, run: Any) -> dict | None:
+        """The checkpoint, checked against this run; None when there is no file."""
+        from ..io import load_checkpoint
+
+        if not os.path.exists(self.path):
+            return None
+        saved = load_checkpoint(self.path)
+        self._check_compatible(saved, run)
+        return saved
+
     def on_sync(self, run: Any) -> None:
+        if not (self.write and run.parallel.is_root):
+            return
         if run.epoch % self.every == 0 or run.epoch == run.epochs or run.stop_training:
             from ..io import save_checkpoint
 
