@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import __version__, datasets
+from . import __version__, datasets, distributed
 from .backend import BACKENDS, inventory, to_numpy
 from .errors import XpnetError
 from .io import load, save
@@ -132,6 +132,12 @@ def _check_outputs(args: argparse.Namespace, *options: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    comm = distributed.world()  # `mpiexec -n N xpnet train ...`: data-parallel, rank 0 prints and writes
+    with distributed.cli_run(comm, show_traceback=args.traceback):
+        return _train(args, comm)
+
+
+def _train(args: argparse.Namespace, comm: object) -> int:
     _check_outputs(args, "save", "plot", "boundary")
     X, y, name = _load_data(args)
     cfg = dict(FILE_DEFAULTS if args.data is not None else DEFAULTS.get(args.dataset, GENERIC))
@@ -147,10 +153,13 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{cfg['optimizer']} lr={cfg['lr']} for {cfg['epochs']} epochs")
     history = train(model, X, y, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                     optimizer=cfg["optimizer"], lr=cfg["lr"], seed=args.seed, verbose=not args.quiet,
-                    progress=False if args.no_progress else None)
+                    progress=False if args.no_progress else None,
+                    backend=None if comm is None else args.backend, comm=comm)
     accuracy = float(np.mean(to_numpy(model.predict(X)) == y))
     print(f"{name}: final loss {history.loss[-1]:.4f}, training accuracy {accuracy:.1%} "
           f"({history.epochs} epochs in {history.seconds:.2f} s on {model.backend.spec})")
+    if comm is not None and comm.Get_rank() != 0:
+        return 0
     if args.save is not None:
         save(model, args.save)
         print(f"saved the model to {args.save}")
@@ -211,6 +220,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"  {name:<17} available; dtypes float32, float64; devices:")
         for device in devices:
             print(f"    {device}")
+    mpi = distributed.mpi_info()
+    print("  MPI: " + ("; ".join(mpi) if mpi else "mpi4py not installed (pip install 'xpnet[mpi]')"))
     return 0
 
 
