@@ -84,12 +84,12 @@ def data_parallel(comm: Any) -> "DataParallel | None":
     if comm is None:
         return None
     MPI = _mpi()
+    if isinstance(comm, MPI.Comm) and comm == MPI.COMM_NULL:
+        raise InvalidArgumentError("comm is MPI.COMM_NULL; pass MPI.COMM_WORLD or a communicator this rank is in")
     if not isinstance(comm, MPI.Intracomm):
         raise InvalidTypeError(
             f"comm must be an mpi4py intracommunicator such as MPI.COMM_WORLD, or None; got {type(comm).__name__}"
         )
-    if comm == MPI.COMM_NULL:
-        raise InvalidArgumentError("comm is MPI.COMM_NULL; pass MPI.COMM_WORLD or a communicator this rank is in")
     if comm.Get_size() == 1:
         return None  # one rank: the one-process loop, exactly its numbers
     abort_on_uncaught()
@@ -395,23 +395,18 @@ def cli_run(comm: Any, show_traceback: bool = False) -> Any:
 
 
 def mpi_info() -> list[str] | None:
-    """Lines for ``xpnet info``: mpi4py's version, the MPI library and standard, ``mpiexec``; None without
-    mpi4py. Does not initialize MPI."""
+    """Lines for ``xpnet info``: mpi4py's version, the MPI library and standard, ``mpiexec``, this
+    process's rank; None without mpi4py."""
     try:
         import mpi4py
     except ImportError:
         return None
-    if "mpi4py.MPI" not in sys.modules:
-        mpi4py.rc.initialize = False  # only the version queries, which MPI allows before MPI_Init
     try:
         from mpi4py import MPI
     except ImportError as exc:  # mpi4py without a usable MPI library
         return [f"mpi4py {mpi4py.__version__}: the MPI library does not load ({exc})"]
-    library = MPI.Get_library_version().strip().splitlines()[0].strip()
+    library = " ".join(MPI.Get_library_version().strip().splitlines()[0].split())
     major, minor = MPI.Get_version()
     launcher = shutil.which("mpiexec") or shutil.which("mpirun") or "not found on PATH"
-    lines = [f"mpi4py {mpi4py.__version__}, {' '.join(library.split())} (MPI {major}.{minor})",
-             f"mpiexec: {launcher}"]
-    if MPI.Is_initialized() and not MPI.Is_finalized():
-        lines.append(f"this process: rank {MPI.COMM_WORLD.Get_rank()} of {MPI.COMM_WORLD.Get_size()}")
-    return lines
+    return [f"mpi4py {mpi4py.__version__}, {library} (MPI {major}.{minor})", f"mpiexec: {launcher}",
+            f"this process: rank {MPI.COMM_WORLD.Get_rank()} of {MPI.COMM_WORLD.Get_size()}"]
