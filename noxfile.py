@@ -5,7 +5,9 @@ simulated accelerator (no implicit conversion to NumPy, no device mixing):
 CI's stand-in for a GPU. The cupy and ``torch:cuda`` sessions need an NVIDIA
 GPU and skip cleanly without one (``torch:cuda`` installs the CUDA build of
 PyTorch, several GB); the jax session is not run by default (it downloads
-several hundred MB): ``nox -s "tests(backend='jax')"``.
+several hundred MB): ``nox -s "tests(backend='jax')"``. Every session installs the
+``mpi`` extra (mpi4py and MPICH's wheel with ``mpiexec``) and so runs the
+data-parallel tests, real ``mpiexec -n 2``/``-n 3`` jobs, on its backend.
 """
 
 import os
@@ -50,7 +52,7 @@ def _cuda_major():
 def tests(session, backend):
     """Run the test suite on the backend spec ``backend`` (a library and optionally a device)."""
     library = backend.partition(":")[0]
-    extras = ["test"]
+    extras = ["test", "mpi"]  # mpi: tests/test_distributed.py runs real mpiexec jobs on this backend
     torch = TORCH
     if library == "cupy" or backend.startswith("torch:cuda"):
         major = _cuda_major()
