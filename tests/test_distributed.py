@@ -234,6 +234,27 @@ def test_cli_under_mpiexec_trains_data_parallel_and_rank_0_alone_prints(backend,
         np.testing.assert_allclose(bb, ba, rtol=1e-10, atol=1e-10)
 
 
+def test_the_readme_script_runs_as_written_on_2_ranks(backend, tmp_path):
+    """The README's train.py, under mpiexec -n 2 and alone: rank 0 alone prints and writes, same model."""
+    _skip_unless_numpy(backend)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    script = next(b for b in blocks if b.startswith("# train.py"))
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "train.py").write_text(script)
+    alone = subprocess.run([sys.executable, "train.py"], cwd=tmp_path / "one", env=_env(), capture_output=True,
+                           text=True, timeout=JOB_TIMEOUT)
+    assert alone.returncode == 0, alone.stderr
+    job, _ = mpiexec(2, "train.py", cwd=tmp_path / "two")
+    assert job.returncode == 0, job.stderr
+    assert job.stdout.count("epoch 20/20") == 1 and job.stdout == alone.stdout
+    a, b = xpnet.load(tmp_path / "one" / "moons.npz"), xpnet.load(tmp_path / "two" / "moons.npz")
+    for (Wa, ba), (Wb, bb) in zip(a.params, b.params):
+        np.testing.assert_allclose(Wb, Wa, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(bb, ba, rtol=1e-10, atol=1e-10)
+    assert (tmp_path / "two" / "moons-run.npz").exists()
+
+
 def test_info_reports_mpi(capsys):
     from xpnet import cli
 
@@ -254,6 +275,18 @@ def test_a_communicator_of_one_rank_is_the_one_process_run(backend):
         runs.append(([xpnet.to_numpy(a) for pair in model.params for a in pair], history.loss))
     assert all(np.array_equal(a, b) for a, b in zip(runs[0][0], runs[1][0]))
     assert runs[0][1] == runs[1][1]
+
+
+def test_the_cost_model_is_the_ring_formula(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))  # benchmarks/ is not installed with xpnet
+    from benchmarks import distributed as bench
+
+    assert bench.ring_allreduce_s(1, 1e9, 100.0, 5.0) == 0.0
+    assert bench.ring_allreduce_s(8, 1e9, 100.0, 0.0) == pytest.approx(2 * 7 / 8 * 1e9 / 100e9)
+    assert bench.ring_allreduce_s(4, 0.0, 100.0, 5.0) == pytest.approx(6 * 5e-6)
+    rows = {1: {"strong_ms": 4.0, "weak_efficiency": 1.0}, 2: {"strong_ms": 3.0, "weak_efficiency": 0.7},
+            4: {"strong_ms": 3.5, "weak_efficiency": 0.4}}
+    assert bench.stops_scaling(rows) == ("N = 2", "N = 4")
 
 
 def test_comm_must_be_an_mpi4py_intracommunicator():
