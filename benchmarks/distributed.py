@@ -70,7 +70,7 @@ def _worker(args: argparse.Namespace) -> None:
     X, y = load_data("teacher", args.rows)
     _timed_epoch(xpnet, X, y, comm, warmup=True)
     runs = [_timed_epoch(xpnet, X, y, comm) for _ in range(args.repeats)]
-    if comm.Get_size() == 1:  # the compute of half a batch, without a second rank on the CPUs: the model's slope
+    if comm.Get_size() == 1:  # half a batch's compute, without a second rank on the CPUs: the model's slope
         for run in runs:
             run["half_batch_step_s"] = _timed_epoch(xpnet, X, y, comm, batch=BATCH // 2)["step_s"]
     n_params = sum(a * b + b for a, b in zip(SIZES[:-1], SIZES[1:]))
@@ -86,8 +86,8 @@ def _timed_epoch(xpnet, X, y, comm, warmup: bool = False, batch: int = BATCH) ->
     rows = 20 * batch if warmup else X.shape[0]
     timer = _Timer(xpnet)
     model = xpnet.MLP(list(SIZES), hidden="relu", output="softmax", init="he", seed=0, dtype="float32")
-    history = xpnet.train(model, X[:rows], y[:rows], epochs=1, batch_size=batch, shuffle=False, optimizer="sgd",
-                          lr=0.01, sync_every=1, comm=comm, callbacks=[timer.callback])
+    history = xpnet.train(model, X[:rows], y[:rows], epochs=1, batch_size=batch, shuffle=False,
+                          optimizer="sgd", lr=0.01, sync_every=1, comm=comm, callbacks=[timer.callback])
     steps = -(-rows // batch)
     return {"step_s": timer.seconds / steps, "allreduce_s": timer.allreduce / steps, "steps": steps,
             "loss": history.loss[-1]}
@@ -101,7 +101,8 @@ class _Timer:
 
         class Callback(xpnet.Callback):
             def on_train_begin(self, run) -> None:
-                timer.seconds, timer.allreduce = time.perf_counter(), getattr(run.parallel, "allreduce_seconds", 0.0)
+                timer.seconds = time.perf_counter()
+                timer.allreduce = getattr(run.parallel, "allreduce_seconds", 0.0)
 
             def on_train_end(self, run) -> None:
                 timer.seconds = time.perf_counter() - timer.seconds
@@ -146,7 +147,7 @@ def _measure(ranks: int, args: argparse.Namespace) -> dict:
 
 
 def summarize(result: dict) -> dict:
-    """Median over the repeats of the slowest rank's step, the ranks' mean allreduce, and compute = the rest."""
+    """Medians over the repeats: the slowest rank's step, the ranks' mean allreduce; compute is the rest."""
     per_rank = result["per_rank"]
     steps, allreduces, losses = [], [], []
     for i in range(len(per_rank[0]["runs"])):
@@ -157,7 +158,8 @@ def summarize(result: dict) -> dict:
     step, allreduce = statistics.median(steps), statistics.median(allreduces)
     alone = {k: statistics.median(rank["alone"][k] for rank in per_rank) for k in ("latency_s", "gradient_s")}
     half = [run["half_batch_step_s"] for run in per_rank[0]["runs"] if "half_batch_step_s" in run]
-    return {**({"half_batch_compute_ms": 1e3 * statistics.median(half)} if half else {}),"ranks": result["ranks"], "step_ms": 1e3 * step, "allreduce_ms": 1e3 * allreduce,
+    return {**({"half_batch_compute_ms": 1e3 * statistics.median(half)} if half else {}),
+            "ranks": result["ranks"], "step_ms": 1e3 * step, "allreduce_ms": 1e3 * allreduce,
             "compute_ms": 1e3 * (step - allreduce), "rows_per_s": BATCH / step, "loss": losses[-1],
             "allreduce_alone_ms": 1e3 * alone["gradient_s"], "latency_us": 1e6 * alone["latency_s"],
             "gradient_mb": 4 * result["n_params"] / 1e6}
@@ -191,14 +193,15 @@ def compute_model(measured: dict) -> tuple[float, float]:
 def predict(measured: dict, gpu_step_ms: float = GPU_STEP_MS) -> dict:
     """Predicted ms per step for N = 1 ... 32 (8 ranks a node), global batch 128 (strong) and 128 per
     rank (weak), for CPU ranks (measured compute) and GPU ranks (assumed compute) on each interconnect."""
-    nbytes = measured[1]["gradient_mb"] * 1e6
+    nbytes, pcie = measured[1]["gradient_mb"] * 1e6, LINKS["pcie"][0]
     shm = _shm_link(measured)
     a, c = compute_model(measured)
     counts = (1, 2, 4, 8, 16, 32)
     scenarios = {
-        "cpu ranks, this machine's compute and MPI / ib400": (lambda b: a + c * b, shm, LINKS["ib400"][:2], 0.0),
+        "cpu ranks, this machine's compute and MPI / ib400": (
+            lambda b: a + c * b, shm, LINKS["ib400"][:2], 0.0),
         "gpu ranks, xpnet staged (pcie + host memory) / ib400": (
-            lambda b: gpu_step_ms, LINKS["host"][:2], LINKS["ib400"][:2], 2 * nbytes / (LINKS["pcie"][0] * 1e9)),
+            lambda b: gpu_step_ms, LINKS["host"][:2], LINKS["ib400"][:2], 2 * nbytes / (pcie * 1e9)),
         "gpu ranks, NCCL (not in xpnet) nvlink / ib400": (
             lambda b: gpu_step_ms, LINKS["nvlink"][:2], LINKS["ib400"][:2], 0.0),
         "gpu ranks, NCCL (not in xpnet) nvlink / eth100": (
@@ -224,8 +227,8 @@ def stops_scaling(rows: dict) -> tuple[str, str]:
     """Where scaling stops paying: strong, the rank count after which the step gets no faster; weak, the
     first rank count at which communication takes half the step or more."""
     counts = sorted(rows)
-    strong = next((f"N = {n}" for n, m in zip(counts, counts[1:]) if rows[m]["strong_ms"] >= rows[n]["strong_ms"]),
-                  f"beyond N = {counts[-1]}")
+    slower = (n for n, m in zip(counts, counts[1:]) if rows[m]["strong_ms"] >= rows[n]["strong_ms"])
+    strong = next((f"N = {n}" for n in slower), f"beyond N = {counts[-1]}")
     weak = next((f"N = {n}" for n in counts if rows[n]["weak_efficiency"] < 0.5), f"beyond N = {counts[-1]}")
     return strong, weak
 
@@ -237,9 +240,9 @@ def model_check(measured: dict, model: dict) -> str:
     predicted = model["scenarios"]["cpu ranks, this machine's compute and MPI / ib400"][2]["strong_ms"]
     two = measured[2]
     return (f"Model check on this machine, 2 ranks: predicted {predicted:.2f} ms a step, measured "
-            f"{two['step_ms']:.2f} ms. The ranks computed their 64 rows in {two['compute_ms']:.2f} ms, where one "
-            f"rank alone takes {measured[1]['half_batch_compute_ms']:.2f} ms (two ranks share the 2 CPUs' caches "
-            f"and memory bandwidth, and the machine with other processes), and the allreduce took "
+            f"{two['step_ms']:.2f} ms. The ranks computed their 64 rows in {two['compute_ms']:.2f} ms, where "
+            f"one rank alone takes {measured[1]['half_batch_compute_ms']:.2f} ms (two ranks share the CPUs' "
+            f"caches and memory bandwidth, and the machine with other processes), and the allreduce took "
             f"{two['allreduce_ms']:.2f} ms in the step (waiting for the slower rank included) against "
             f"{two['allreduce_alone_ms']:.2f} ms alone.")
 
@@ -251,7 +254,8 @@ def markdown(measured: dict, model: dict, meta: dict) -> str:
              f"SGD, {meta['steps']} steps; median of {meta['repeats']} epochs. Allreduce = the gradient "
              "allreduce inside the step (it includes waiting for the slower rank); alone = the same "
              f"{measured[1]['gradient_mb']:.2f} MB allreduced back to back after a barrier.", "",
-             "| ranks | ms/step | compute ms | allreduce ms | allreduce alone ms | rows/s | speedup | final loss |",
+             "| ranks | ms/step | compute ms | allreduce ms | allreduce alone ms | rows/s | speedup "
+             "| final loss |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     base = measured[1]["step_ms"]
     for n, m in sorted(measured.items()):
@@ -259,23 +263,28 @@ def markdown(measured: dict, model: dict, meta: dict) -> str:
                      f"{m['allreduce_alone_ms']:.2f} | {m['rows_per_s']:,.0f} | {base / m['step_ms']:.2f} | "
                      f"{m['loss']:.4f} |")
     a, c = model["cpu_compute_ms"]
-    lines += ["", f"Model: step = compute + 2(N-1)·latency + 2(N-1)/N·G/bandwidth (+ 2G/PCIe on xpnet's staged "
-              f"GPU path); G = {measured[1]['gradient_mb']:.2f} MB; CPU compute = {a:.2f} ms + {c * 1e3:.1f} µs "
+    lines += ["", "Model: step = compute + 2(N-1)·latency + 2(N-1)/N·G/bandwidth (+ 2G/PCIe on xpnet's "
+              f"staged GPU path); G = {measured[1]['gradient_mb']:.2f} MB; CPU compute = {a:.2f} ms + "
+              f"{c * 1e3:.1f} µs "
               f"per row (through one rank's steps of 128 and 64 rows: {measured[1]['compute_ms']:.2f} and "
-              f"{measured[1]['half_batch_compute_ms']:.2f} ms); GPU compute assumed {model['gpu_step_ms']} ms a step "
+              f"{measured[1]['half_batch_compute_ms']:.2f} ms); GPU compute assumed "
+              f"{model['gpu_step_ms']} ms a step "
               f"whatever the rows (launch-bound; not measured, no GPU here); this machine's MPI: "
-              f"{model['shm_gbps']:.1f} GB/s, {model['shm_latency_us']:.0f} µs (from the 2-rank allreduce alone); "
+              f"{model['shm_gbps']:.1f} GB/s, {model['shm_latency_us']:.0f} µs (from the 2-rank allreduce "
+              "alone); "
               "8 ranks a node, N = 16, 32 is 2 and 4 nodes.", ""]
-    lines += [f"- {name}: {bw:g} GB/s, {lat:g} µs: {what}" for name, (bw, lat, what) in model["links"].items()]
+    lines += [f"- {name}: {bw:g} GB/s, {lat:g} µs: {what}"
+              for name, (bw, lat, what) in model["links"].items()]
     counts = sorted(next(iter(model["scenarios"].values())))
     lines += ["", "| scenario | " + " | ".join(f"N={n}" for n in counts) + " | strong: no faster after | "
               "weak: below 50% at |", "|---|" + "---:|" * len(counts) + "---|---|"]
     for name, rows in model["scenarios"].items():
-        cells = [f"{rows[n]['strong_ms']:.2f} ms ×{rows[n]['strong_speedup']:.2f} / {rows[n]['weak_efficiency']:.0%}"
-                 for n in counts]
+        cells = [f"{rows[n]['strong_ms']:.2f} ms ×{rows[n]['strong_speedup']:.2f} / "
+                 f"{rows[n]['weak_efficiency']:.0%}" for n in counts]
         lines.append(f"| {name} | " + " | ".join(cells) + " | " + " | ".join(stops_scaling(rows)) + " |")
-    lines += ["", "Each cell: ms per step at global batch 128, its speedup over one rank, and the weak-scaling "
-              "efficiency with 128 rows per rank (compute / (compute + communication)).", "", model_check(measured, model)]
+    lines += ["", "Each cell: ms per step at global batch 128, its speedup over one rank, and the "
+              "weak-scaling efficiency with 128 rows per rank (compute / (compute + communication)).", "",
+              model_check(measured, model)]
     return "\n".join(lines) + "\n"
 
 
@@ -292,7 +301,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3, help="timed epochs per rank count (median reported)")
     p.add_argument("--rows", type=int, default=60_000, help="rows of the epoch (default 60,000: 469 steps)")
     p.add_argument("--quick", action="store_true", help="2,000 rows and 1 repeat: a smoke test")
-    p.add_argument("--gpu-step-ms", type=float, default=GPU_STEP_MS, help="GPU compute per step the model assumes")
+    p.add_argument("--gpu-step-ms", type=float, default=GPU_STEP_MS,
+                   help="GPU compute per step the model assumes")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write distributed.json/.md")
     p.add_argument("--_worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", default=None, help=argparse.SUPPRESS)
@@ -308,7 +318,8 @@ def main(argv=None) -> None:
         _worker(args)
         return
     started = _meta(args)
-    measured = {n: summarize(_measure(n, args)) for n in sorted({int(r) for r in args.ranks.split(",")} | {1})}
+    counts = sorted({int(r) for r in args.ranks.split(",")} | {1})
+    measured = {n: summarize(_measure(n, args)) for n in counts}
     model = predict(measured, args.gpu_step_ms)
     text = markdown(measured, model, started)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,9 @@ trains with ``comm=MPI.COMM_WORLD`` and writes what it got to
 * ``bad-data RANK OUT``, ``other-call RANK OUT``: rank ``RANK`` gets X with a NaN in its share of the
   rows, or another batch size; each rank writes the error it caught to ``OUT/refused.rank<r>.txt``;
 * ``kill RANK``: rank ``RANK`` kills itself (SIGKILL) during training;
-* ``mmap FILE OUT``: train on ``np.load(FILE, mmap_mode="r")`` and record how much of the file
-  each rank mapped in and its peak traced allocations.
+* ``mmap FILE OUT BATCH [one-process]``: one epoch on ``np.load(FILE, mmap_mode="r")`` (``BATCH``:
+  ``full`` in order, or a batch size, shuffled), recording how much of the file each rank mapped in
+  and its peak traced allocation (``one-process``: without MPI).
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def refused_mode(comm, mode: str, rank: int, out: str) -> None:
     data = data_for(FAIL_CASE)
     X, batch_size = data["X"].copy(), 8
     if comm.Get_rank() == rank and mode == "bad-data":
-        X[rank * len(X) // comm.Get_size(), 1] = np.nan  # the first row of this rank's share: only it checks it
+        X[rank * len(X) // comm.Get_size(), 1] = np.nan  # in the rows this rank alone checks
     if comm.Get_rank() == rank and mode == "other-call":
         batch_size = 4
     model = xpnet.MLP(FAIL_CASE["sizes"], output="softmax", dtype="float64")

@@ -58,8 +58,8 @@ from .model import pairs_of
 from .errors import (InvalidArgumentError, InvalidTypeError, MissingDependencyError, RankFailedError,
                      TrainingDivergedError, XpnetError)
 
-__all__ = ["DataParallel", "data_parallel", "abort_on_uncaught", "is_collective", "world", "cli_run", "mpi_info",
-           "MPI_ENV"]
+__all__ = ["DataParallel", "data_parallel", "abort_on_uncaught", "is_collective", "world", "cli_run",
+           "mpi_info", "MPI_ENV"]
 
 #: Environment variables set by MPI launchers (MPICH/Intel MPI hydra, Open MPI, MVAPICH, PMIx): a process
 #: that has one of them was started by ``mpiexec``/``srun``.
@@ -85,10 +85,12 @@ def data_parallel(comm: Any) -> "DataParallel | None":
         return None
     MPI = _mpi()
     if isinstance(comm, MPI.Comm) and comm == MPI.COMM_NULL:
-        raise InvalidArgumentError("comm is MPI.COMM_NULL; pass MPI.COMM_WORLD or a communicator this rank is in")
+        raise InvalidArgumentError("comm is MPI.COMM_NULL; pass MPI.COMM_WORLD or another communicator "
+                                   "that holds this rank")
     if not isinstance(comm, MPI.Intracomm):
         raise InvalidTypeError(
-            f"comm must be an mpi4py intracommunicator such as MPI.COMM_WORLD, or None; got {type(comm).__name__}"
+            "comm must be an mpi4py intracommunicator such as MPI.COMM_WORLD, or None; "
+            f"got {type(comm).__name__}"
         )
     if comm.Get_size() == 1:
         return None  # one rank: the one-process loop, exactly its numbers
@@ -207,22 +209,28 @@ class DataParallel:
     def start(self, run: Any) -> None:
         """Every rank starts from rank 0's weights, optimizer state and random generator (one broadcast of
         one flat buffer, one of the generator's state)."""
-        self.backend = be = run.backend
+        self.backend = run.backend
         lists = [key for key, value in run.opt_state.items() if isinstance(value, list)]
-        arrays = run.params + [a for key in lists for a in run.opt_state[key]]
+        arrays = self._from_root_arrays(run.params + [a for key in lists for a in run.opt_state[key]])
+        run.params, arrays = arrays[:len(run.params)], arrays[len(run.params):]
+        run.model._params = pairs_of(run.params)
+        for key in lists:
+            count = len(run.opt_state[key])
+            run.opt_state[key], arrays = arrays[:count], arrays[count:]
+        state = run.rng.bit_generator.state if self.is_root else None
+        run.rng.bit_generator.state = self.comm.bcast(state, root=0)
+
+    def _from_root_arrays(self, arrays: list) -> list:
+        """Rank 0's values of ``arrays`` (one dtype), as new arrays on this rank's device: one broadcast."""
+        be = self.backend
         host = np.concatenate([to_numpy(a).reshape(-1) for a in arrays])
         self.comm.Bcast(host, root=0)
-        moved, offset = [], 0
+        out, offset = [], 0
         for a in arrays:
             size = math.prod(a.shape)
-            moved.append(be.xp.asarray(be.asarray(host[offset:offset + size].reshape(a.shape)), copy=True))
+            out.append(be.xp.asarray(be.asarray(host[offset:offset + size].reshape(a.shape)), copy=True))
             offset += size
-        run.params = moved[:len(run.params)]
-        run.model._params = pairs_of(run.params)
-        offset = len(run.params)
-        for key in lists:
-            run.opt_state[key], offset = moved[offset:offset + len(run.opt_state[key])], offset + len(run.opt_state[key])
-        run.rng.bit_generator.state = self.comm.bcast(run.rng.bit_generator.state if self.is_root else None, root=0)
+        return out
 
     def from_root(self, fn: Callable[[], Any]) -> Any:
         """``fn()`` run on rank 0; its result, or its exception, on every rank (one broadcast)."""
@@ -298,7 +306,8 @@ def _mismatch(outcomes: list) -> Exception | None:
     for rank, (_, values) in enumerate(outcomes[1:], start=1):
         differ = sorted(k for k in set(root) | set(values) if root.get(k) != values.get(k))
         if differ:
-            what = "; ".join(f"{k}={values.get(k)!r} on rank {rank}, {root.get(k)!r} on rank 0" for k in differ[:3])
+            what = "; ".join(f"{k}={values.get(k)!r} on rank {rank}, {root.get(k)!r} on rank 0"
+                             for k in differ[:3])
             return InvalidArgumentError(
                 f"every rank must make the same train() call with the same data, but {what}; "
                 "give every rank the same arguments and the whole data set (each takes its rows)"
@@ -357,13 +366,11 @@ def world() -> Any:
     Raises
     ------
     MissingDependencyError
-        Started by ``mpiexec -n N`` (N > 1) without mpi4py: N independent runs would each write the same files.
+        Started by ``mpiexec -n N`` (N > 1) without mpi4py: N separate runs would each write the same files.
     """
-    sizes = [os.environ[name] for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
-             if name in os.environ]
-    if not sizes and "PMIX_RANK" not in os.environ:
-        return None
-    if sizes and all(s.strip() == "1" for s in sizes):
+    found = {name: os.environ[name].strip() for name in MPI_ENV if name in os.environ}
+    if not found or all(value == "1" for name, value in found.items() if name.endswith("_SIZE")) and \
+            "PMIX_RANK" not in found:
         return None
     try:
         MPI = _mpi()
