@@ -10,6 +10,8 @@ trains with ``comm=MPI.COMM_WORLD`` and writes what it got to
 * ``bad-data RANK OUT``, ``other-call RANK OUT``: rank ``RANK`` gets X with a NaN in its share of the
   rows, or another batch size; each rank writes the error it caught to ``OUT/refused.rank<r>.txt``;
 * ``kill RANK``: rank ``RANK`` kills itself (SIGKILL) during training;
+* ``transfers OUT``: count the host<->device crossings of a run on array-api-strict's simulated
+  accelerator, for 1 and 3 epochs, into ``OUT/transfers.rank<r>.json``;
 * ``mmap FILE OUT BATCH [one-process]``: one epoch on ``np.load(FILE, mmap_mode="r")`` (``BATCH``:
   ``full`` in order, or a batch size, shuffled), recording how much of the file each rank mapped in
   and its peak traced allocation (``one-process``: without MPI).
@@ -134,6 +136,35 @@ def failure_mode(comm, mode: str, rank: int, out: str | None) -> None:
     print(f"rank {comm.Get_rank()} finished", flush=True)
 
 
+def transfers_mode(comm, out: str) -> None:
+    """Train 1 and then 3 epochs on ``array_api_strict:device1`` counting the arrays that cross between
+    the host and the device (as tests/test_devices.py counts them)."""
+    import array_api_strict as strict
+
+    cpu, Array = strict.Device("CPU_DEVICE"), type(strict.asarray(0.0))
+    real_asarray, real_to_device = strict.asarray, Array.to_device
+    counts = {"to_device": 0, "to_host": 0}
+
+    def asarray(obj, *args, device=None, **kwargs):
+        counts["to_device"] += device not in (None, cpu) and not isinstance(obj, Array)
+        return real_asarray(obj, *args, device=device, **kwargs)
+
+    def to_device(a, device, *args, **kwargs):
+        counts["to_host"] += a.device != cpu and device == cpu
+        return real_to_device(a, device, *args, **kwargs)
+
+    strict.asarray, Array.to_device = asarray, to_device
+    data, runs = data_for(FAIL_CASE), []
+    for epochs in (1, 3):
+        counts.update(to_device=0, to_host=0)
+        model = xpnet.MLP(FAIL_CASE["sizes"], output="softmax", dtype="float64")
+        xpnet.train(model, data["X"], data["y"], epochs=epochs, batch_size=8,
+                    backend="array_api_strict:device1", comm=comm)
+        runs.append(dict(counts))
+    with open(os.path.join(out, f"transfers.rank{comm.Get_rank()}.json"), "w") as f:
+        json.dump(runs, f)
+
+
 def _mapped_kib(path: str) -> int:
     """KiB of ``path``'s mappings resident in this process (pages it touched), from /proc/self/smaps."""
     total, inside = 0, False
@@ -174,6 +205,8 @@ def main(argv: list[str]) -> None:
     comm = MPI.COMM_WORLD
     if mode == "cases":
         cases_mode(comm, argv[1], argv[2])
+    elif mode == "transfers":
+        transfers_mode(comm, argv[1])
     elif mode == "mmap":
         mmap_mode(comm, argv[1], argv[2], argv[3])
     else:

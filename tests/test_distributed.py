@@ -156,6 +156,20 @@ def test_resume_on_another_number_of_ranks(backend, tmp_path):
         np.testing.assert_allclose(got["history_loss"], history.loss, rtol=1e-10)
 
 
+def test_a_step_on_a_device_crosses_to_the_host_once_each_way(backend, tmp_path):
+    """On array-api-strict's simulated accelerator, each extra epoch of 5 steps moves 5 gradient buffers to
+    the host and 5 back, plus the epoch's shuffle order: no per-batch traffic beyond the staged allreduce."""
+    _skip_unless_numpy(backend)
+    pytest.importorskip("array_api_strict")
+    job, _ = mpiexec(2, str(WORKER), "transfers", str(tmp_path))
+    assert job.returncode == 0, job.stderr
+    steps = -(-mpi_worker.FAIL_CASE["n"] // 8)
+    for r in range(2):
+        one, three = json.loads((tmp_path / f"transfers.rank{r}.json").read_text())
+        assert (three["to_host"] - one["to_host"]) == 2 * steps
+        assert (three["to_device"] - one["to_device"]) == 2 * (steps + 1)
+
+
 # -- memory-mapped data: each rank reads its rows ------------------------------------------------
 def test_a_memory_mapped_data_set_is_read_in_shares(backend, tmp_path):
     """On 2 ranks, full batch in order, each rank maps in (reads) only its half of a 32 MiB .npy file
