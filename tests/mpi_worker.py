@@ -62,6 +62,10 @@ def train_kwargs(case: dict) -> dict:
 
 def run_case(case: dict, comm, **extra) -> tuple[list, xpnet.History]:
     """Train the case's model; its parameters as NumPy arrays and the history."""
+    if str(case.get("backend") or "").startswith("jax"):  # float64 on JAX, as tests/conftest.py sets it
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
     data = data_for(case)
     model = xpnet.MLP(case["sizes"], hidden=case.get("hidden", "tanh"), output=case.get("output", "softmax"),
                       dtype=case.get("dtype", "float64"), seed=case.get("seed", 0))
