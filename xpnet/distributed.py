@@ -325,8 +325,9 @@ def _report_and_abort(comm: Any, exc: BaseException, code: int, tb: Any = None, 
     what = "was interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
     if not brief:
         sys.stderr.write("".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__)))
-    sys.stderr.write(f"xpnet: rank {rank} of {size} {what} ({type(exc).__name__}: {exc}); ending all {size} "
-                     "ranks (MPI_Abort), as the others would wait for it forever\n")
+    why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    sys.stderr.write(f"xpnet: rank {rank} of {size} {what} ({why}); ending all {size} ranks (MPI_Abort), "
+                     "as the others would wait for it forever\n")
     sys.stderr.flush()
     sys.stdout.flush()
     comm.Abort(code)
