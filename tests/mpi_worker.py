@@ -7,8 +7,9 @@ trains with ``comm=MPI.COMM_WORLD`` and writes what it got to
 
 * ``cases CASES.json OUT``: train every case, write the results;
 * ``raise-callback RANK``: a callback raises on rank ``RANK`` during training;
-* ``bad-data RANK OUT``, ``other-call RANK OUT``: rank ``RANK`` gets X with a NaN in its share of the
-  rows, or another batch size; each rank writes the error it caught to ``OUT/refused.rank<r>.txt``;
+* ``bad-data RANK OUT``, ``other-call RANK OUT``, ``bad-argument RANK OUT``: rank ``RANK`` gets X with
+  a NaN in its share of the rows, or another batch size, or every rank epochs=0; each rank writes the
+  error it caught to ``OUT/refused.rank<r>.txt``;
 * ``kill RANK``: rank ``RANK`` kills itself (SIGKILL) during training;
 * ``transfers OUT``: count the host<->device crossings of a run on array-api-strict's simulated
   accelerator, for 1 and 3 epochs, into ``OUT/transfers.rank<r>.json``;
@@ -115,24 +116,25 @@ FAIL_CASE = {"name": "fail", "sizes": [3, 5, 3], "n": 40, "train": {"epochs": 10
 
 
 def refused_mode(comm, mode: str, rank: int, out: str) -> None:
-    """Rank ``rank`` gets a NaN in its share of X (``bad-data``) or another batch size (``other-call``);
-    every rank catches what train raises and writes it to ``OUT/refused.rank<r>.txt``."""
+    """Rank ``rank`` gets a NaN in its share of X (``bad-data``) or another batch size (``other-call``), or
+    every rank gets epochs=0 (``bad-argument``); every rank catches what train raises and writes it to
+    ``OUT/refused.rank<r>.txt``."""
     data = data_for(FAIL_CASE)
-    X, batch_size = data["X"].copy(), 8
+    X, batch_size, epochs = data["X"].copy(), 8, 0 if mode == "bad-argument" else 5
     if comm.Get_rank() == rank and mode == "bad-data":
         X[rank * len(X) // comm.Get_size(), 1] = np.nan  # in the rows this rank alone checks
     if comm.Get_rank() == rank and mode == "other-call":
         batch_size = 4
     model = xpnet.MLP(FAIL_CASE["sizes"], output="softmax", dtype="float64")
     try:
-        xpnet.train(model, X, data["y"], epochs=5, batch_size=batch_size, comm=comm)
+        xpnet.train(model, X, data["y"], epochs=epochs, batch_size=batch_size, comm=comm)
     except xpnet.XpnetError as exc:
         with open(os.path.join(out, f"refused.rank{comm.Get_rank()}.txt"), "w") as f:
             f.write(f"{type(exc).__name__}: {exc}")
 
 
 def failure_mode(comm, mode: str, rank: int, out: str | None) -> None:
-    if mode in ("bad-data", "other-call"):
+    if mode in ("bad-data", "other-call", "bad-argument"):
         refused_mode(comm, mode, rank, out)
     else:
         watcher = (RaiseAt if mode == "raise-callback" else KillAt)(rank, comm)

@@ -223,6 +223,7 @@ def test_a_killed_rank_ends_the_job(backend):
     ("bad-data", "InvalidArgumentError: rank 1 of 2: X contains NaN or infinity"),
     ("other-call", "InvalidArgumentError: every rank must make the same train() call with the same data, "
                    "but batch_size=4 on rank 1, 8 on rank 0"),
+    ("bad-argument", "InvalidArgumentError: epochs must be a positive int"),  # refused before communicating
 ])
 def test_input_refused_on_one_rank_is_refused_on_every_rank(backend, mode, message, tmp_path):
     """Rank 1 alone sees the problem; every rank raises the same error before training (and can catch it)."""
