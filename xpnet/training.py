@@ -23,6 +23,7 @@ from .callbacks.divergence import all_finite
 from .data import as_features, as_targets, as_weights
 from .errors import InvalidArgumentError, InvalidTypeError, TrainingDivergedError
 from .history import History
+from .labels import prepare_training
 from .loop import Run, fit, train_step
 from .model import MLP, pairs_of
 from .optim import Optimizer, get_optimizer
@@ -53,6 +54,10 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         NumPy data (moved to the device once) or an array of a library on its device.
     y : array
         Labels ``(n,)``, a column ``(n, 1)`` or one-hot ``(n, n_out)``.
+        ``X``, ``y``, the validation data and ``sample_weight`` may be pandas
+        DataFrames/Series. Text labels (``"cat"``, ``"dog"``) on a model without
+        ``classes`` teach it its classes (sorted); a model with classes takes
+        only those labels (see :mod:`xpnet.labels`).
     epochs : int
         Passes over the data (in total, for a resumed run).
     batch_size : int or None
@@ -142,6 +147,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         raise InvalidArgumentError("resume=True needs checkpoint=PATH (the file to continue from)")
     opt, schedule = _optimizer(optimizer, lr, momentum, nesterov, weight_decay)
     X_val, y_val = _validation_pair(validation_data)
+    X, y, X_val, y_val, sample_weight, class_weight, classes = prepare_training(  # pandas; class labels
+        model, X, y, X_val, y_val, sample_weight, class_weight)
     be = _resolve_backend(model, backend, {"X": X, "y": y, "X_val": X_val, "y_val": y_val})
     listeners = _callbacks(callbacks, early_stopping, verbose, progress, epochs, sync_every,
                            checkpoint, checkpoint_every, resume)
@@ -154,6 +161,7 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         data = (Xd, Td, as_weights(sample_weight, class_weight, y, Xd.shape[0], net.sizes[-1], net.output.name,
                                    be, net.dtype))
         val = None if X_val is None and y_val is None else _on_device(net, X_val, y_val, "X_val", "y_val")
+        model.classes = net.classes = classes  # learned from y (text labels), or the model's own
         # the run's own copy: updates happen in place, and arrays the caller holds never change. The
         # model takes the copy at once (its old arrays are freed unless the caller holds them).
         params = [be.xp.asarray(a, copy=True) for pair in net.params for a in pair]
