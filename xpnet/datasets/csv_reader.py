@@ -45,11 +45,13 @@ def load_csv(path, label_column=-1, delimiter=",", header="auto", index_column=N
     index_column : int, str or None, default None
         A column to leave out of the features (a row index or id, as
         ``DataFrame.to_csv`` writes first); its cells may be anything.
-    target : {"classes", "auto", "values"}, default "classes"
+    target : {"classes", "auto", "values", "labels"}, default "classes"
         What the label column holds: integer class labels (int64; a value that
         is not a whole number is an error), ``"auto"`` (int64 when every
-        value is a whole number, otherwise float64 regression targets) or
-        ``"values"`` (float64 regression targets).
+        value is a whole number, otherwise float64 regression targets),
+        ``"values"`` (float64 regression targets) or ``"labels"`` (as
+        ``"auto"``, but when some label is not a number, every label as it is
+        written, a ``str`` array of class names such as ``'setosa'``).
     skip_header : "auto" or bool, optional
         The former name of ``header``, still accepted.
 
@@ -57,7 +59,7 @@ def load_csv(path, label_column=-1, delimiter=",", header="auto", index_column=N
     -------
     X : numpy.ndarray of float64, shape (n_rows, n_features)
         The columns other than the label and index columns, in file order.
-    y : numpy.ndarray of int64 or float64, shape (n_rows,), or None
+    y : numpy.ndarray of int64, float64 or str, shape (n_rows,), or None
         The labels (see ``target``); ``None`` when ``label_column`` is None.
 
     Raises
@@ -83,11 +85,19 @@ def load_csv(path, label_column=-1, delimiter=",", header="auto", index_column=N
     for argument, value in (("label_column", label_column), ("index_column", index_column)):
         _column_option(argument, value)
     layout = _layout(path, delimiter, header, label_column, index_column)
-    data, lines = _parse(path, delimiter, layout)
+    try:
+        data, lines = _parse(path, delimiter, layout)
+    except _LabelNotANumber:
+        if target != "labels":
+            raise
+        layout = layout._replace(text_label=True)  # class names: read the column as text
+        data, lines = _parse(path, delimiter, layout)
     X = np.ascontiguousarray(data[:, layout.features])
     _check_finite(X, layout, lines, path, delimiter)
     if layout.label is None:
         return X, None
+    if layout.text_label:
+        return X, _label_texts(path, delimiter, layout)
     values = data[:, layout.label]
 
     def where(i):  # these two run only on an error path
@@ -151,6 +161,11 @@ class _Layout(NamedTuple):
     label: int | None
     index: int | None
     features: list
+    text_label: bool = False  # the label column holds class names (target="labels"), not numbers
+
+    def skipped(self, j):
+        """Whether column ``j`` is not parsed as numbers."""
+        return j == self.index or (self.text_label and j == self.label)
 
     def column(self, j):
         return f"column {j + 1}" + (f" ({self.header[j]!r})" if self.header is not None else "")
@@ -247,7 +262,7 @@ def _parse(path, delimiter, layout):
 
 def _parse_fast(path, delimiter, layout):
     """NumPy's C parser for the well-formed common case; None to fall back to the careful one."""
-    converters = {layout.index: _ignored} if layout.index is not None else None
+    converters = {j: _ignored for j in (layout.index, layout.label) if j is not None and layout.skipped(j)} or None
     try:
         data = np.loadtxt(path, delimiter=delimiter, skiprows=layout.first_line - 1, comments=None,
                           dtype=np.float64, ndmin=2, quotechar='"' if delimiter is not None else None,
@@ -273,7 +288,7 @@ def _parse_careful(path, delimiter, layout):
                 f"{layout.width}"
             )
         for j, cell in enumerate(cells):
-            if j != layout.index:
+            if not layout.skipped(j):
                 data[i, j] = _number(cell, layout, line, j)
     return data, [line for line, _ in rows]
 
@@ -283,10 +298,26 @@ def _number(cell, layout, line, j):
         return float(cell)
     except ValueError:
         shown = "an empty cell" if cell == "" else repr(cell)
-        hint = " (labels must be numbers: map names such as 'setosa' to 0 .. k-1 first)" \
-            if j == layout.label else ""
         where = f"{layout.name}, line {line}, {layout.column(j)}"
-        raise DataFormatError(f"{where}: {shown} is not a number{hint}") from None
+        if j == layout.label:
+            raise _LabelNotANumber(f"{where}: {shown} is not a number (labels must be numbers: map names such "
+                                   "as 'setosa' to 0 .. k-1 first, or pass target='labels')") from None
+        raise DataFormatError(f"{where}: {shown} is not a number") from None
+
+
+class _LabelNotANumber(DataFormatError):
+    """A label cell that is not a number: an error, unless ``target="labels"`` reads names."""
+
+
+def _label_texts(path, delimiter, layout):
+    """The label column as written (stripped), for ``target="labels"``; empty labels are refused."""
+    rows = _data_rows(path, delimiter, layout)
+    texts = np.array([cells[layout.label] for _, cells in rows], dtype=str)
+    empty = texts == ""
+    if empty.any():
+        line = rows[int(np.argmax(empty))][0]
+        raise DataFormatError(f"{layout.name}, line {line}, {layout.column(layout.label)}: the label is empty")
+    return texts
 
 
 def _check_finite(X, layout, lines, path, delimiter):
