@@ -25,7 +25,7 @@ def test_text_labels_from_a_pandas_csv(tmp_path):
     np.testing.assert_array_equal(X, back[["sepal length", "sepal width"]].to_numpy())
     np.testing.assert_array_equal(y, back["species"].to_numpy(dtype=str))
     assert y.dtype.kind == "U"
-    with pytest.raises(datasets.DataFormatError, match="column 4 \('species'\): '[a-z]+' is not a number .*target='labels'"):
+    with pytest.raises(datasets.DataFormatError, match=r"column 4 \('species'\): '[a-z]+' is not a number .*target='labels'"):
         datasets.load_csv(path, label_column="species", index_column=0)
 
 
