@@ -12,8 +12,13 @@ pd = pytest.importorskip("pandas")
 
 def _iris_like(n=30, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"sepal length": rng.normal(5, 1, n).round(2), "sepal width": rng.normal(3, 1, n).round(2),
-                         "species": rng.choice(["setosa", "versicolor", "virginica"], n)})
+    return pd.DataFrame(
+        {
+            "sepal length": rng.normal(5, 1, n).round(2),
+            "sepal width": rng.normal(3, 1, n).round(2),
+            "species": rng.choice(["setosa", "versicolor", "virginica"], n),
+        }
+    )
 
 
 def test_text_labels_from_a_pandas_csv(tmp_path):
@@ -25,7 +30,9 @@ def test_text_labels_from_a_pandas_csv(tmp_path):
     np.testing.assert_array_equal(X, back[["sepal length", "sepal width"]].to_numpy())
     np.testing.assert_array_equal(y, back["species"].to_numpy(dtype=str))
     assert y.dtype.kind == "U"
-    with pytest.raises(datasets.DataFormatError, match=r"column 4 \('species'\): '[a-z]+' is not a number .*target='labels'"):
+    with pytest.raises(
+        datasets.DataFormatError, match=r"column 4 \('species'\): '[a-z]+' is not a number .*target='labels'"
+    ):
         datasets.load_csv(path, label_column="species", index_column=0)
 
 

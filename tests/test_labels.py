@@ -24,8 +24,9 @@ def blobs():
 
 
 def _trained(X, y, backend="numpy", classes=None, epochs=40, **kwargs):
-    model = xpnet.MLP([X.shape[1], 8, 3], output="softmax", seed=1, backend=backend, classes=classes,
-                      dtype="float64")
+    model = xpnet.MLP(
+        [X.shape[1], 8, 3], output="softmax", seed=1, backend=backend, classes=classes, dtype="float64"
+    )
     history = xpnet.train(model, X, y, epochs=epochs, optimizer="adam", lr=0.05, batch_size=32, **kwargs)
     return model, history
 
@@ -58,7 +59,9 @@ def test_numeric_class_names_are_given_to_the_model(blobs):
     np.testing.assert_array_equal(model.classes, encoder.classes_)  # sorted: 3, 7, 9
     assert model.classes.dtype == np.int64
     reference, _ = _trained(X, encoder.transform(labels))
-    np.testing.assert_array_equal(model.predict(X), encoder.inverse_transform(xpnet.to_numpy(reference.predict(X))))
+    np.testing.assert_array_equal(
+        model.predict(X), encoder.inverse_transform(xpnet.to_numpy(reference.predict(X)))
+    )
     assert model.score(X, labels) > 0.9
 
 
@@ -101,13 +104,16 @@ def test_labels_outside_the_classes_are_refused(blobs):
         np.testing.assert_array_equal(W, W0)
 
 
-@pytest.mark.parametrize("classes, message", [
-    (["a", "b"], "2 classes .* softmax output has 3 units"),
-    (["a", "b", "a"], "must be distinct"),
-    (["a", 1, 2.5], "one kind"),
-    ([], "non-empty"),
-    ([1.0, np.nan, 2.0], "finite"),
-])
+@pytest.mark.parametrize(
+    "classes, message",
+    [
+        (["a", "b"], "2 classes .* softmax output has 3 units"),
+        (["a", "b", "a"], "must be distinct"),
+        (["a", 1, 2.5], "one kind"),
+        ([], "non-empty"),
+        ([1.0, np.nan, 2.0], "finite"),
+    ],
+)
 def test_bad_classes_are_refused(classes, message):
     with pytest.raises(xpnet.XpnetError, match=message):
         xpnet.MLP([2, 3, 3], output="softmax", classes=classes)
@@ -122,7 +128,9 @@ def test_classes_need_a_classifier_output():
 
 def test_text_labels_need_the_right_number_of_classes(blobs):
     X, y = blobs
-    with pytest.raises(xpnet.InvalidArgumentError, match=r"y has 2 classes \('ant', 'zebra'\) but the softmax"):
+    with pytest.raises(
+        xpnet.InvalidArgumentError, match=r"y has 2 classes \('ant', 'zebra'\) but the softmax"
+    ):
         xpnet.train(xpnet.MLP([2, 4, 3], output="softmax"), X[y < 2], NAMES[y[y < 2]], epochs=1)
     with pytest.raises(xpnet.InvalidTypeError, match="one kind"):
         xpnet.train(xpnet.MLP([2, 4, 3], output="softmax"), X[:3], ["a", 1, "b"], epochs=1)
@@ -176,16 +184,19 @@ def _with_header(src, dst, edit):
             zout.writestr(item, data)
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda h: h["model"].update(classes=["a", 1, "b"]), "bad classes"),
-    (lambda h: h["model"].update(classes=["a", "b"]), "invalid architecture"),
-    (lambda h: h["model"].update(classes=["a", "a", "b"]), "invalid architecture"),
-    (lambda h: h["model"].update(classes="abc"), "bad classes"),
-    (lambda h: h["model"].update(classes=[0.5, float("inf"), 2.0]), "bad classes"),
-    (lambda h: h["model"].update(classes=["x" * 20_000, "b", "c"]), "bad classes"),
-    (lambda h: h["model"].update(classes=[1, 2, 2**70]), "bad classes"),
-    (lambda h: h.update(version=1), "class labels came with version 2"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda h: h["model"].update(classes=["a", 1, "b"]), "bad classes"),
+        (lambda h: h["model"].update(classes=["a", "b"]), "invalid architecture"),
+        (lambda h: h["model"].update(classes=["a", "a", "b"]), "invalid architecture"),
+        (lambda h: h["model"].update(classes="abc"), "bad classes"),
+        (lambda h: h["model"].update(classes=[0.5, float("inf"), 2.0]), "bad classes"),
+        (lambda h: h["model"].update(classes=["x" * 20_000, "b", "c"]), "bad classes"),
+        (lambda h: h["model"].update(classes=[1, 2, 2**70]), "bad classes"),
+        (lambda h: h.update(version=1), "class labels came with version 2"),
+    ],
+)
 def test_tampered_classes_are_refused(tmp_path, blobs, edit, message):
     X, y = blobs
     good = tmp_path / "good.npz"
@@ -201,11 +212,21 @@ def test_checkpoint_resume_keeps_the_classes(tmp_path, blobs):
     ck = tmp_path / "ck.npz"
     model, _ = _trained(X, NAMES[y], epochs=3, checkpoint=ck)
     again = xpnet.MLP([2, 8, 3], output="softmax", seed=1, dtype="float64")
-    history = xpnet.train(again, X, NAMES[y], epochs=5, optimizer="adam", lr=0.05, batch_size=32,
-                          checkpoint=ck, resume=True)
+    history = xpnet.train(
+        again, X, NAMES[y], epochs=5, optimizer="adam", lr=0.05, batch_size=32, checkpoint=ck, resume=True
+    )
     assert len(history.loss) == 5
     np.testing.assert_array_equal(again.classes, ["ant", "moth", "zebra"])
     other = xpnet.MLP([2, 8, 3], output="softmax", seed=1, dtype="float64", classes=["a", "b", "c"])
     with pytest.raises(xpnet.InvalidArgumentError, match="classes"):
-        xpnet.train(other, X, np.array(["a", "b", "c"])[y], epochs=6, optimizer="adam", lr=0.05,
-                    batch_size=32, checkpoint=ck, resume=True)
+        xpnet.train(
+            other,
+            X,
+            np.array(["a", "b", "c"])[y],
+            epochs=6,
+            optimizer="adam",
+            lr=0.05,
+            batch_size=32,
+            checkpoint=ck,
+            resume=True,
+        )

@@ -67,7 +67,9 @@ def _from_objects(values: np.ndarray, name: str) -> np.ndarray:
     if kinds == {"int", "float"}:
         kinds = {"float"}
     if "missing" in kinds:
-        raise InvalidArgumentError(f"{name} has missing labels (None or NaN); drop or fill in those rows first")
+        raise InvalidArgumentError(
+            f"{name} has missing labels (None or NaN); drop or fill in those rows first"
+        )
     if len(kinds) != 1 or next(iter(kinds)) not in _AS:
         raise InvalidTypeError(
             f"{name} must hold labels of one kind, all text or all numbers; got {', '.join(sorted(kinds))}"
@@ -100,8 +102,10 @@ def _count_problem(n: int, output: str, n_out: int) -> str | None:
         return None if n == n_out else f"the softmax output has {n_out} units, one per class"
     if output == "sigmoid" and n_out == 1:
         return None if n == 2 else "one sigmoid unit separates 2 classes (use output='softmax' for more)"
-    return (f"class labels need a classifier: output 'softmax', or one 'sigmoid' unit; this model's output is "
-            f"{n_out} {output!r} unit{'s' if n_out != 1 else ''}")
+    return (
+        f"class labels need a classifier: output 'softmax', or one 'sigmoid' unit; this model's output is "
+        f"{n_out} {output!r} unit{'s' if n_out != 1 else ''}"
+    )
 
 
 def check_classes(classes: Any, output: str, n_out: int, what: str = "classes") -> np.ndarray | None:
@@ -119,7 +123,9 @@ def check_classes(classes: Any, output: str, n_out: int, what: str = "classes") 
         return None
     values = _host(classes, "classes")
     if values is None or values.ndim != 1 or values.size == 0 or values.dtype.kind not in "biufU":
-        raise InvalidTypeError(f"classes must be a non-empty list of labels (text or numbers); got {classes!r}")
+        raise InvalidTypeError(
+            f"classes must be a non-empty list of labels (text or numbers); got {classes!r}"
+        )
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         raise InvalidArgumentError("classes must be finite numbers (no NaN or infinity)")
     unique = np.unique(values)
@@ -127,7 +133,9 @@ def check_classes(classes: Any, output: str, n_out: int, what: str = "classes") 
         raise InvalidArgumentError(f"classes must be distinct; got {_shown_classes(values)}")
     problem = _count_problem(len(unique), output, n_out)
     if problem is not None:
-        raise InvalidArgumentError(f"{what} has {len(unique)} classes ({_shown_classes(unique)}) but {problem}")
+        raise InvalidArgumentError(
+            f"{what} has {len(unique)} classes ({_shown_classes(unique)}) but {problem}"
+        )
     unique.flags.writeable = False
     return unique
 
@@ -149,8 +157,9 @@ def _indices(column: np.ndarray, classes: np.ndarray, name: str) -> np.ndarray:
     return idx.astype(np.int64)
 
 
-def encode(y: Any, classes: np.ndarray | None, output: str, n_out: int, name: str = "y",
-           learn: bool = False) -> tuple[Any, np.ndarray | None]:
+def encode(
+    y: Any, classes: np.ndarray | None, output: str, n_out: int, name: str = "y", learn: bool = False
+) -> tuple[Any, np.ndarray | None]:
     """``(y, classes)``: ``y`` ready for :func:`xpnet.data.as_targets`, and the classes it was encoded by.
 
     Labels are encoded (as int64 positions in ``classes``) when the model has
@@ -170,7 +179,8 @@ def encode(y: Any, classes: np.ndarray | None, output: str, n_out: int, name: st
             return host, None
         if not learn:
             raise InvalidTypeError(
-                f"{name} must hold real numbers; got an array of dtype {host.dtype} (text labels need a model "
+                f"{name} must hold real numbers; got an array of dtype {host.dtype} (text labels need a "
+                "model "
                 "that knows its classes: train learns them from y, or pass classes=[...] to MLP)"
             )
         classes = check_classes(np.unique(host), output, n_out, what=name)
@@ -199,8 +209,9 @@ def _class_weight(class_weight: Any, classes: np.ndarray | None) -> Any:
     return keyed
 
 
-def prepare_training(model: Any, X: Any, y: Any, X_val: Any, y_val: Any, sample_weight: Any,
-                     class_weight: Any) -> tuple:
+def prepare_training(
+    model: Any, X: Any, y: Any, X_val: Any, y_val: Any, sample_weight: Any, class_weight: Any
+) -> tuple:
     """``train``'s data as host arrays where they came as pandas objects, and its labels encoded.
 
     Returns ``(X, y, X_val, y_val, sample_weight, class_weight, classes)``:
@@ -211,5 +222,12 @@ def prepare_training(model: Any, X: Any, y: Any, X_val: Any, y_val: Any, sample_
     y, classes = encode(y, model.classes, output, n_out, "y", learn=True)
     if y_val is not None:
         y_val, _ = encode(y_val, classes, output, n_out, "y_val")
-    return (features(X, "X"), y, features(X_val, "X_val"), y_val, features(sample_weight, "sample_weight"),
-            _class_weight(class_weight, classes), classes)
+    return (
+        features(X, "X"),
+        y,
+        features(X_val, "X_val"),
+        y_val,
+        features(sample_weight, "sample_weight"),
+        _class_weight(class_weight, classes),
+        classes,
+    )

@@ -96,7 +96,9 @@ def _not_numbers(name: str, obj: Any, j: int, column: Any) -> str:
         shown += f", e.g. {_shown(column.iloc[0])} in row {_shown(column.index[0])}"
     if isinstance(column.dtype, pd.CategoricalDtype):
         fix = "encode it first (pandas.get_dummies, or .cat.codes)"
-    elif pd.api.types.is_datetime64_any_dtype(column.dtype) or pd.api.types.is_timedelta64_dtype(column.dtype):
+    elif pd.api.types.is_datetime64_any_dtype(column.dtype) or pd.api.types.is_timedelta64_dtype(
+        column.dtype
+    ):
         fix = "turn it into numbers first (e.g. seconds since a start)"
     else:
         fix = "encode it first (pandas.get_dummies for categories) or drop it"
