@@ -84,7 +84,7 @@ def load_csv(path, label_column=-1, delimiter=",", header="auto", index_column=N
     target = check_target(target)
     for argument, value in (("label_column", label_column), ("index_column", index_column)):
         _column_option(argument, value)
-    layout = _layout(path, delimiter, header, label_column, index_column)
+    layout = _layout(path, delimiter, header, label_column, index_column, text_labels=target == "labels")
     try:
         data, lines = _parse(path, delimiter, layout)
     except _LabelNotANumber:
@@ -171,13 +171,14 @@ class _Layout(NamedTuple):
         return f"column {j + 1}" + (f" ({self.header[j]!r})" if self.header is not None else "")
 
 
-def _layout(path, delimiter, header, label_column, index_column):
+def _layout(path, delimiter, header, label_column, index_column, text_labels=False):
     name = repr(str(path))
     head = _split_rows(path, delimiter, limit=2)  # enough to see the header and the width
     if not head:
         raise DataFormatError(f"{name} holds no data rows")
     names = [c for c in (label_column, index_column) if isinstance(c, str)]
-    has_header = header if header != "auto" else _looks_like_header(name, head[0], names, index_column)
+    has_header = header if header != "auto" else _looks_like_header(name, head[0], names, index_column,
+                                                                     label_column if text_labels else None)
     names_row = head[0][1] if has_header else None
     data_rows = head[1:] if has_header else head
     if not data_rows:
@@ -196,14 +197,23 @@ def _layout(path, delimiter, header, label_column, index_column):
     return _Layout(name, names_row, width, data_rows[0][0], label, index, features)
 
 
-def _looks_like_header(name, first, names, index_column):
-    """``header="auto"``: is the first row a header? Refuses a row that could be either."""
+def _looks_like_header(name, first, names, index_column, text_label=None):
+    """``header="auto"``: is the first row a header? Refuses a row that could be either.
+
+    With class names (``target="labels"``, ``text_label`` the label column's position), a row whose
+    only text is its label is data, unless its numbers are 0, 1, 2, ...: the names pandas gives
+    unnamed columns, so the row could as well be a header.
+    """
     line, cells = first
     if any(n in cells for n in names) or not any(map(_is_number, cells)):
         return True
     text = [j for j, c in enumerate(cells) if not _is_number(c)]
     if not text:
         return False
+    if _only_in(text, text_label, len(cells)) and cells[text[0]] != "":
+        values = [float(c) for j, c in enumerate(cells) if j != text[0]]
+        if values != list(range(len(values))):
+            return False
     if isinstance(index_column, numbers.Integral) and -len(cells) <= index_column < len(cells) \
             and text == [index_column % len(cells)]:
         raise DataFormatError(
@@ -217,6 +227,11 @@ def _looks_like_header(name, first, names, index_column):
         "so it is neither clearly a header nor data: fix the cell, or pass header=True if the line is a "
         "header (pandas writes numeric column names, e.g. ',0,1,2')"
     )
+
+
+def _only_in(columns, position, width):
+    """Whether ``columns`` is exactly the column at ``position`` (an int, negative from the end)."""
+    return isinstance(position, numbers.Integral) and -width <= position < width and columns == [position % width]
 
 
 def _resolve(name, argument, value, header, width):
