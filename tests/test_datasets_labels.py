@@ -63,3 +63,17 @@ def test_text_labels_from_npz(tmp_path):
     assert y.tolist() == ["b", "a", "b"] and X.shape == (3, 3)
     with pytest.raises(datasets.DataFormatError, match="must hold real numbers"):
         datasets.load_npz(path)
+
+
+def test_auto_header_with_class_names(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("0.5,1.5,cat\n2.5,0.1,dog\n")  # no header: the only text is the label
+    X, y = datasets.load_csv(path, target="labels")
+    assert X.tolist() == [[0.5, 1.5], [2.5, 0.1]] and y.tolist() == ["cat", "dog"]
+    with pytest.raises(datasets.DataFormatError, match="mixes numbers and text"):
+        datasets.load_csv(path)  # as before for integer classes: the row could be a header
+    named = tmp_path / "pandas_names.csv"
+    named.write_text("0,1,species\n0.5,1.5,cat\n")  # pandas' names 0, 1 for unnamed columns: ambiguous
+    with pytest.raises(datasets.DataFormatError, match="mixes numbers and text"):
+        datasets.load_csv(named, target="labels")
+    assert datasets.load_csv(named, target="labels", header=True)[1].tolist() == ["cat"]
