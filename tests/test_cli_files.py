@@ -572,6 +572,7 @@ def test_export_writes_what_onnxruntime_runs(tmp_path):
         ),
         (["train", "--dataset", "moons", "--save", "no/such/dir/m.npz"], ["--save", "does not exist"]),
         (["trian"], ["invalid choice: 'trian'"]),
+        (["train", "--data", "x.csv", "--samples", "5"], ["--samples sizes a generated --dataset"]),
     ],
 )
 def test_bad_options_are_one_line_errors_before_any_training(tmp_path, argv, fragments):

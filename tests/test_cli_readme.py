@@ -26,9 +26,12 @@ def test_the_command_line_block_runs(tmp_path):
     pytest.importorskip("matplotlib")
     pytest.importorskip("onnx")
     iris = sklearn_datasets.load_iris(as_frame=True)
-    iris.frame.drop(columns="target").assign(species=iris.target_names[iris.target]).to_csv(tmp_path / "iris.csv")
-    pd.DataFrame(np.random.default_rng(0).uniform(-1, 1, (20, 2))).to_csv(tmp_path / "new.csv", index=False,
-                                                                          header=False)
+    iris.frame.drop(columns="target").assign(species=iris.target_names[iris.target]).to_csv(
+        tmp_path / "iris.csv"
+    )
+    pd.DataFrame(np.random.default_rng(0).uniform(-1, 1, (20, 2))).to_csv(
+        tmp_path / "new.csv", index=False, header=False
+    )
     rng = np.random.default_rng(1)
     rooms = rng.uniform(-1, 1, (300, 3))
     pd.DataFrame(rooms, columns=["area", "rooms", "age"]).assign(

@@ -23,8 +23,9 @@ from xpnet.plot import plot_decision_boundary, plot_history  # noqa: E402
 def _legend(fig):
     legend = fig.axes[0].get_legend()
     assert legend is not None and legend.get_title().get_text() == "class"
-    return [t.get_text() for t in legend.get_texts()], [to_rgba(h.get_markerfacecolor()) for h in
-                                                        legend.legend_handles]
+    return [t.get_text() for t in legend.get_texts()], [
+        to_rgba(h.get_markerfacecolor()) for h in legend.legend_handles
+    ]
 
 
 def test_softmax_boundary_names_each_colour(tmp_path):
@@ -61,8 +62,12 @@ def test_one_epoch_history_is_drawn_as_points(tmp_path):
     X, y = datasets.moons(n_samples=40, seed=0)
     history = xpnet.train(xpnet.MLP([2, 4, 1]), X, y, epochs=1, validation_data=(X, y))
     fig = plot_history(history, tmp_path / "h.png")
-    lines = [line for ax in fig.axes for line in ax.get_lines() if line.get_label().startswith(("training",
-                                                                                                "validation"))]
+    lines = [
+        line
+        for ax in fig.axes
+        for line in ax.get_lines()
+        if line.get_label().startswith(("training", "validation"))
+    ]
     assert len(lines) == 4
     for line in lines:
         assert line.get_marker() == "o" and line.get_markersize() > 0 and len(line.get_xdata()) == 1

@@ -38,6 +38,8 @@ def load_data(args: argparse.Namespace, label_column: object) -> Data:
     """``--data FILE`` (its labels from ``label_column``; None: none) or ``--dataset NAME`` (seeded by
     ``--seed``)."""
     if args.data is not None:
+        if args.samples is not None:
+            raise XpnetError("--samples sizes a generated --dataset; --data FILE is read whole")
         return _read_file(args, label_column)
     if args.dataset is None:
         raise XpnetError("no data: pass --dataset NAME or --data FILE")
