@@ -230,3 +230,14 @@ def test_checkpoint_resume_keeps_the_classes(tmp_path, blobs):
             checkpoint=ck,
             resume=True,
         )
+
+
+@pytest.mark.parametrize("y, error, message", [
+    (None, xpnet.InvalidTypeError, "y must be an array of numbers; got None"),
+    ({"a": 1}, xpnet.InvalidTypeError, "y must hold real numbers"),
+    ([None, 1, 0], xpnet.InvalidArgumentError, "y has missing labels"),
+    (["a", 1, 2], xpnet.InvalidTypeError, "labels of one kind, all text or all numbers; got int and text"),
+])
+def test_what_is_not_labels_is_named(y, error, message):
+    with pytest.raises(error, match=message):
+        xpnet.MLP([2, 3, 1]).loss(np.zeros((3, 2)), y)

@@ -61,19 +61,19 @@ def _kind(value: Any) -> str:
 _AS = {"text": str, "bool": np.bool_, "int": np.int64, "float": np.float64}
 
 
-def _from_objects(values: np.ndarray, name: str) -> np.ndarray:
-    """An object array of labels as text, bool, int64 or float64; an error for anything else."""
+def _from_objects(values: np.ndarray, name: str) -> np.ndarray | None:
+    """An object array of labels as text, bool, int64 or float64; None when it holds other objects
+    (left to the checks that follow); an error for missing labels or text mixed with numbers."""
     kinds = {_kind(v) for v in values.reshape(-1)}
     if kinds == {"int", "float"}:
         kinds = {"float"}
+    if not kinds <= {*_AS, "missing"}:
+        return None
     if "missing" in kinds:
-        raise InvalidArgumentError(
-            f"{name} has missing labels (None or NaN); drop or fill in those rows first"
-        )
-    if len(kinds) != 1 or next(iter(kinds)) not in _AS:
-        raise InvalidTypeError(
-            f"{name} must hold labels of one kind, all text or all numbers; got {', '.join(sorted(kinds))}"
-        )
+        raise InvalidArgumentError(f"{name} has missing labels (None or NaN); drop or fill in those rows first")
+    if len(kinds) != 1:
+        raise InvalidTypeError(f"{name} must hold labels of one kind, all text or all numbers; got "
+                               f"{' and '.join(sorted(kinds))}")
     try:
         return values.astype(_AS[next(iter(kinds))])
     except OverflowError:
@@ -81,12 +81,16 @@ def _from_objects(values: np.ndarray, name: str) -> np.ndarray:
 
 
 def _host(y: Any, name: str) -> np.ndarray | None:
-    """``y`` as a host array of numbers or text; None when it is not array-like (left to the checks
-    that follow, which say what is wrong)."""
+    """``y`` as a host array (1-D or 2-D) of numbers or text; None when it is not one (left to the
+    checks that follow, which say what is wrong)."""
     y = frame_labels(y, name)
+    if y is None or isinstance(y, (str, bytes, dict)):
+        return None
     try:
         host = np.asarray(to_numpy(y)) if is_library_array(y) else np.asarray(y)
     except (TypeError, ValueError):
+        return None
+    if host.ndim not in (1, 2):
         return None
     if host.dtype.kind == "U" and not isinstance(y, np.ndarray):  # a list: "a" and 1 became "a" and "1"
         host = np.asarray(y, dtype=object)
@@ -172,8 +176,8 @@ def encode(
     if classes is None and is_library_array(y):
         return y, None  # numbers on a device: output indices, checked there
     host = _host(y, name)
-    if host is None or host.ndim not in (1, 2) or (host.ndim == 2 and host.shape[1] != 1):
-        return (y if host is None else host), classes  # one-hot rows, or a shape as_targets explains
+    if host is None or (host.ndim == 2 and host.shape[1] != 1):
+        return (y if host is None else host), classes  # one-hot rows, or what as_targets explains
     if classes is None:
         if host.dtype.kind != "U":
             return host, None
