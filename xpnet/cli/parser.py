@@ -7,7 +7,10 @@ import textwrap
 from pathlib import Path
 
 from .. import __version__, datasets
+from ..activations import ACTIVATIONS
 from ..backend import BACKENDS
+from ..init import INITIALIZERS
+from ..optim import OPTIMIZERS
 from . import options
 from .data import AUTO, MAX_AUTO_CLASSES
 
@@ -209,15 +212,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         type=options.name_list,
         default=None,
         metavar="NAME[,NAME]",
-        help="hidden activation, one for all hidden layers or one per layer: relu, leaky_relu, tanh, "
-        "sigmoid, gelu, gelu_tanh, elu, selu, silu, softplus, identity (*)",
+        help=f"hidden activation, one for all hidden layers or one per layer: {', '.join(ACTIVATIONS)} (*)",
     )
-    m.add_argument("--init", default=None, help="initial weights: he, xavier, normal, torch (*)")
+    m.add_argument("--init", default=None, help=f"initial weights: {', '.join(INITIALIZERS)} (*)")
     m.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="(default: float32)")
     o = t.add_argument_group("training (*: per data set, see below)")
-    o.add_argument(
-        "--optimizer", default=None, help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw (*)"
-    )
+    o.add_argument("--optimizer", default=None, help=f"{', '.join(OPTIMIZERS)} (*)")
     o.add_argument("--lr", type=float, default=None, help="learning rate (*)")
     o.add_argument(
         "--lr-schedule",
