@@ -23,6 +23,7 @@ def test_tour_runs_and_learns(capsys):
 
 
 def test_model_files_block_runs(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torch", reason="the README's model-file block loads a model onto backend='torch'")
     blocks = python_blocks()
     files = next(b for b in blocks if "xpnet.save(model" in b)
     monkeypatch.chdir(tmp_path)
@@ -37,6 +38,8 @@ def test_every_python_block_runs_in_order(tmp_path, monkeypatch, capsys):
     """All README blocks but the API listing, run as a reader would paste them, in one session."""
     pytest.importorskip("matplotlib")
     pytest.importorskip("sklearn")
+    pytest.importorskip("pandas")
+    pytest.importorskip("torch", reason="the README's model-file block loads a model onto backend='torch'")
     monkeypatch.chdir(tmp_path)
     namespace = {}
     for block in python_blocks():

@@ -165,7 +165,8 @@ def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend
             bad = labels[(labels < 0) | (labels >= n_out)][0]
             raise InvalidArgumentError(
                 f"{name} has label {bad}, outside the output's range 0..{n_out - 1} "
-                f"({n_out} output units)"
+                f"({n_out} output units); if the labels name classes rather than number them from 0, "
+                "give the model its classes: MLP(..., classes=[...])"
             )
         T = np.zeros((n_samples, n_out), dtype_name(dtype))  # exact in any float dtype: no float64 detour
         T[np.arange(n_samples), labels.astype(np.int64)] = 1.0
@@ -194,6 +195,8 @@ def as_targets(y: Any, n_samples: int, n_out: int, output: str, backend: Backend
         raise InvalidArgumentError(
             f"{name} must hold targets in [0, 1] for a {output} output (class labels or "
             f"probabilities); got values from {T.min()} to {T.max()}"
+            + ("; for two classes with other labels, give the model its classes: MLP(..., classes=[a, b])"
+               if output == "sigmoid" and n_out == 1 else "")
         )
     return backend.asarray(T, dtype)
 

@@ -55,10 +55,16 @@ from .model import MLP
 from .validation import check_output_path
 from .optim import OPTIMIZERS
 
-__all__ = ["save", "load", "InvalidFileError", "FORMAT_VERSION", "MAX_LAYERS", "MAX_PARAMS"]
+__all__ = ["save", "load", "InvalidFileError", "FORMAT_VERSION", "CLASSES_VERSION", "MAX_LAYERS", "MAX_PARAMS"]
 
-#: Version of the file layout written by this xpnet; files of a newer version are refused.
+#: Version of the file layout written for a model without class labels (what every xpnet reads).
 FORMAT_VERSION = 1
+#: Version 2 adds the model's class labels (``model.classes``) to the header. Only a model that has
+#: them is written as version 2, so an older xpnet refuses it ("upgrade xpnet") rather than loading
+#: a model that would predict 0/1 instead of "cat"/"dog". Files of a newer version are refused.
+CLASSES_VERSION = 2
+#: Longest class label (text) a file may hold, in characters.
+MAX_CLASS_CHARS = 10_000
 #: Limits a file must respect before anything is allocated for it.
 MAX_LAYERS = 1_000
 MAX_PARAMS = 2**31  # scalars in all arrays of one file together
@@ -249,7 +255,8 @@ def save(model: MLP, path: str | os.PathLike) -> None:
     if not isinstance(model, MLP):
         raise InvalidArgumentError(f"model must be an xpnet.MLP; got {type(model).__name__}")
     _check_savable(model)
-    header = {"format": "xpnet-model", "version": FORMAT_VERSION, "model": model.config()}
+    config = model.config()
+    header = {"format": "xpnet-model", "version": _version(config), "model": config}
     write_archive(path, header, _host_params(model.params))
 
 
@@ -347,10 +354,10 @@ class Archive:
         version = header.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise self.fail(f"bad format version {version!r}")
-        if version > FORMAT_VERSION:
+        if version > CLASSES_VERSION:
             raise self.fail(
                 f"written by a newer xpnet (format version {version}; this one reads up to "
-                f"{FORMAT_VERSION}); upgrade xpnet"
+                f"{CLASSES_VERSION}); upgrade xpnet"
             )
         if expect == "xpnet-checkpoint" and header["format"] != expect:
             raise self.fail("is a model file, not a training checkpoint")
@@ -458,7 +465,33 @@ def _checked_config(archive: Archive, config: Any) -> dict:
     seed = config.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise archive.fail("bad seed in the header")
+    if "classes" in config:
+        _check_classes_field(archive, config["classes"], sizes[-1])
     return config
+
+
+def _version(config: dict) -> int:
+    return CLASSES_VERSION if "classes" in config else FORMAT_VERSION
+
+
+def _check_classes_field(archive: Archive, classes: Any, n_out: int) -> None:
+    """``classes`` in a header: a version-2 list of at most ``max(n_out, 2)`` labels, all text of bounded
+    length, all int64 integers, all finite floats or all bools (the model then checks the count,
+    the order and that they are distinct)."""
+    if archive.header.get("version", 0) < CLASSES_VERSION:
+        raise archive.fail(f"holds class labels but says format version {archive.header.get('version')!r} "
+                           f"(class labels came with version {CLASSES_VERSION})")
+    if not isinstance(classes, list) or not 1 <= len(classes) <= max(n_out, 2):
+        raise archive.fail(f"bad classes in the header (a list of up to {max(n_out, 2)} labels expected)")
+    kinds = {type(c) for c in classes}
+    ok = len(kinds) == 1 and (
+        (str in kinds and all(len(c) <= MAX_CLASS_CHARS for c in classes))
+        or (int in kinds and all(-2**63 <= c < 2**63 for c in classes))
+        or (float in kinds and all(math.isfinite(c) for c in classes))
+        or bool in kinds)
+    if not ok:
+        raise archive.fail("bad classes in the header (labels must be all text, all integers, all finite "
+                           "numbers or all booleans)")
 
 
 def read_params(archive: Archive, config: dict, prefix: str = "") -> list[tuple[np.ndarray, np.ndarray]]:
@@ -536,7 +569,7 @@ def save_checkpoint(path: str | os.PathLike, model: MLP, params: list, optimizer
     callbacks = {key: _stash_arrays(arrays, key, state) for key, state in train_state.get("callbacks", {}).items()}
     header = {
         "format": "xpnet-checkpoint",
-        "version": FORMAT_VERSION,
+        "version": _version(model.config()),
         "model": model.config(),
         "optimizer": {"name": optimizer.name, "hyperparams": _plain_json(optimizer.hyperparams)},
         "opt_state": state_layout,

@@ -22,7 +22,9 @@ from .backend import Backend, array_namespace, dtype_name as _dtype_name, get_ba
 from .data import as_features, as_targets
 from .errors import InvalidArgumentError, InvalidTypeError
 from .init import INITIALIZERS, init_params
+from .labels import check_classes, decode, encode
 from .losses import Loss, get_loss
+from .tables import features
 from .validation import check_int, check_number
 
 __all__ = ["MLP", "Layer", "forward", "backward", "output_delta", "pairs_of", "flat_of"]
@@ -151,23 +153,32 @@ class MLP:
         ``"cupy"`` / ``"cupy:1"``, ``"torch"`` / ``"torch:cuda:1"``, ``"jax"``,
         ``"array_api_strict"`` / ``"array_api_strict:device1"``, a namespace,
         or a :class:`xpnet.Backend` (see :func:`xpnet.get_backend`).
+    classes : list or None
+        The class labels of a classifier (softmax: one per unit; one sigmoid
+        unit: 2), text or numbers, kept sorted as scikit-learn's
+        ``LabelEncoder`` does. ``y`` then holds these labels and ``predict``
+        returns them. ``None`` (default): labels are the indices ``0 .. k-1``,
+        unless ``train`` learns text labels from ``y``.
 
     Attributes
     ----------
     params : list of (W, b)
         ``W`` of shape ``(n_in, n_out)``, ``b`` of shape ``(n_out,)``, on the backend.
+    classes : numpy.ndarray or None
+        The sorted class labels (read-only), or None.
     """
 
     def __init__(self, sizes: Sequence[int], hidden: str | Sequence[str] = "relu",
                  output: str = "sigmoid", loss: str | None = None, init: str = "he",
                  init_scale: float = 0.01, seed: int = 0, dtype: str = "float32",
-                 backend: Any = "numpy") -> None:
-        self._configure(sizes, hidden, output, loss, init, init_scale, seed, dtype, backend)
+                 backend: Any = "numpy", classes: Any = None) -> None:
+        self._configure(sizes, hidden, output, loss, init, init_scale, seed, dtype, backend, classes)
         host = init_params(self.sizes, self.init, self.init_scale, host_rng(seed))
         self._params = [(self.backend.asarray(W, self.dtype), self.backend.asarray(b, self.dtype))
                         for W, b in host]
 
-    def _configure(self, sizes, hidden, output, loss, init, init_scale, seed, dtype, backend) -> None:
+    def _configure(self, sizes, hidden, output, loss, init, init_scale, seed, dtype, backend,
+                   classes=None) -> None:
         """Check and store the architecture (everything but the parameters)."""
         self.sizes = _check_sizes(sizes)
         n_hidden = len(self.sizes) - 2
@@ -192,19 +203,24 @@ class MLP:
         self.init, self.init_scale, self.seed = init.lower(), init_scale, seed
         self.backend: Backend = get_backend(backend)
         self.dtype = self.backend.dtype(dtype)
+        self.classes = check_classes(classes, self.output.name, self.sizes[-1])
 
     def config(self) -> dict:
-        """The constructor arguments (by name, JSON-ready), without the backend."""
-        return {"sizes": list(self.sizes), "hidden": [a.name for a in self.hidden],
-                "output": self.output.name, "loss": self.loss_fn.name, "init": self.init,
-                "init_scale": self.init_scale, "seed": self.seed, "dtype": _dtype_name(self.dtype)}
+        """The constructor arguments (by name, JSON-ready), without the backend; ``classes`` only when set."""
+        config = {"sizes": list(self.sizes), "hidden": [a.name for a in self.hidden],
+                  "output": self.output.name, "loss": self.loss_fn.name, "init": self.init,
+                  "init_scale": self.init_scale, "seed": self.seed, "dtype": _dtype_name(self.dtype)}
+        if self.classes is not None:
+            config["classes"] = self.classes.tolist()
+        return config
 
     @classmethod
     def from_config(cls, config: dict, params: Sequence[tuple[Any, Any]], backend: Any = "numpy") -> "MLP":
         """Build a model from :meth:`config` and parameters, without drawing initial weights."""
         model = cls.__new__(cls)
         model._configure(config["sizes"], config["hidden"], config["output"], config["loss"],
-                         config["init"], config["init_scale"], config["seed"], config["dtype"], backend)
+                         config["init"], config["init_scale"], config["seed"], config["dtype"], backend,
+                         config.get("classes"))
         model._params = []
         return model.set_params(params)
 
@@ -282,9 +298,10 @@ class MLP:
 
     # -- computing -------------------------------------------------------------
     def _X(self, X: Any) -> Any:
-        return as_features(X, self.sizes[0], self.backend, self.dtype)
+        return as_features(features(X, "X"), self.sizes[0], self.backend, self.dtype)
 
     def _T(self, y: Any, n: int) -> Any:
+        y, _ = encode(y, self.classes, self.output.name, self.sizes[-1])  # labels as class indices
         return as_targets(y, n, self.sizes[-1], self.output.name, self.backend, self.dtype)
 
     @_on_device
@@ -298,15 +315,17 @@ class MLP:
 
         Class labels (int64, shape ``(n,)``) for softmax (argmax) and for a
         single sigmoid unit (threshold 0.5); 0/1 per unit for several sigmoid
-        units; the output values for other outputs (regression).
+        units; the output values for other outputs (regression). A model with
+        ``classes`` returns its labels instead, as a NumPy array (on the host,
+        whatever the backend).
         """
         A = self.forward(X)
         xp = self.backend.xp
         if self.output.name == "softmax":
-            return xp.argmax(A, axis=1)
+            return decode(self.classes, xp.argmax(A, axis=1))
         if self.output.name == "sigmoid":
             labels = xp.astype(A > 0.5, xp.int64)
-            return labels[:, 0] if A.shape[1] == 1 else labels
+            return decode(self.classes, labels[:, 0]) if A.shape[1] == 1 else labels
         return A
 
     @_on_device
@@ -331,6 +350,7 @@ class MLP:
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities for ``X``, on the backend (as scikit-learn's ``predict_proba``).
 
+        Columns in the order of ``classes`` when the model has them.
         ``(n, 2)`` columns ``[1 - p, p]`` for one sigmoid unit (``1 - p`` is
         computed as ``sigmoid(-z)``, exact also where ``p`` rounds to 1); the
         ``(n, k)`` unit probabilities for several sigmoid units; the softmax rows.

@@ -28,12 +28,16 @@ import numpy as np
 
 from .backend import to_numpy
 from .errors import InvalidArgumentError, InvalidTypeError, MissingDependencyError
+from .labels import encode
+from .tables import labels as frame_labels
 from .validation import check_bool, check_choice, check_int, check_number, check_path
 
 __all__ = ["plot_history", "plot_decision_boundary", "decision_grid", "plot_summary"]
 
 #: Rows evaluated per forward pass when filling a decision grid.
 _CHUNK = 65_536
+#: Histories of at most this many epochs are drawn with a marker on every epoch.
+_MARKED_EPOCHS = 30
 
 
 def _matplotlib():
@@ -174,11 +178,13 @@ def plot_history(history: Any, path: Any = None, ax: Any = None, *, title: str |
         acc_ax = axes[1] if len(axes) > 1 else loss_ax.twinx()
     twin = acc_ax is not None and len(axes) == 1
 
+    marker = "o" if len(epochs) <= _MARKED_EPOCHS else None  # one epoch is a point, not an invisible line
+
     def curves(a, train_key, val_key, what, color_train, color_val, style="-"):
         if len(h[train_key]):
-            a.plot(epochs, h[train_key], style, color=color_train, label=f"training {what}")
+            a.plot(epochs, h[train_key], style, color=color_train, marker=marker, label=f"training {what}")
         if len(h[val_key]):
-            a.plot(epochs, h[val_key], style, color=color_val, label=f"validation {what}")
+            a.plot(epochs, h[val_key], style, color=color_val, marker=marker, label=f"validation {what}")
 
     curves(loss_ax, "loss", "val_loss", "loss", "C0", "C1")
     loss_ax.set_xlabel("epoch")
@@ -196,8 +202,11 @@ def plot_history(history: Any, path: Any = None, ax: Any = None, *, title: str |
     if h["best_epoch"] is not None:
         for a in axes if not twin else [loss_ax]:
             a.axvline(h["best_epoch"] + 1, color="0.5", linestyle=":", label="best epoch")
+    from matplotlib.ticker import MaxNLocator
+
     for a in ([loss_ax, acc_ax] if acc_ax is not None and not twin else [loss_ax]):
         a.grid(True, alpha=0.3)
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     if twin:  # one legend for both y-axes
         handles, labels = [], []
         for a in (loss_ax, acc_ax):
@@ -273,7 +282,8 @@ def decision_grid(model: Any, X: Any, resolution: int = 200, *, padding: float =
         The grid coordinates (``numpy.meshgrid`` of the two axes): the point
         ``(xx[i, j], yy[i, j])``; ``xx`` varies along ``j``, ``yy`` along ``i``.
     zz : numpy.ndarray, shape (resolution, resolution) or (resolution, resolution, k)
-        The model's answer at each point: labels (int64) or activations;
+        The model's answer at each point: labels (int64; for a model with
+        ``classes``, their positions: ``model.classes[zz]`` names them) or activations;
         a trailing axis when the model has ``k > 1`` outputs and the answer
         has one value per output (``output="proba"``, several sigmoid units).
     """
@@ -291,13 +301,21 @@ def decision_grid(model: Any, X: Any, resolution: int = 200, *, padding: float =
     evaluate = model.predict if output == "label" else model.forward
     parts = [np.asarray(to_numpy(evaluate(points[s:s + _CHUNK]))) for s in range(0, len(points), _CHUNK)]
     zz = np.concatenate(parts, axis=0)
+    classes = getattr(model, "classes", None)
+    if output == "label" and classes is not None:
+        zz = np.searchsorted(classes, zz).astype(np.int64)  # positions in model.classes, as the colours
     if zz.ndim == 2 and zz.shape[1] == 1:
         zz = zz[:, 0]
     return xx, yy, zz.reshape((resolution, resolution) + zz.shape[1:])
 
 
-def _labels(y: Any, n: int) -> np.ndarray:
-    y = np.asarray(to_numpy(y))
+def _labels(y: Any, n: int, model: Any = None) -> np.ndarray:
+    """``y`` as one number per row: class positions for a model with ``classes`` (text labels too),
+    the argmax of one-hot rows, or the labels/values as they are."""
+    classes = getattr(model, "classes", None)
+    if classes is not None:
+        y, _ = encode(y, classes, model.output.name, model.sizes[-1])
+    y = np.asarray(to_numpy(frame_labels(y, "y")))
     if y.ndim == 2 and y.shape[1] > 1:
         y = np.argmax(y, axis=1)  # one-hot rows
     y = y.reshape(-1)
@@ -323,9 +341,11 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Any = None, ax: Any
 
     For a single sigmoid output the background is the probability of class 1
     (a diverging colour map, with the 0.5 contour drawn as the decision
-    boundary); for softmax it is the predicted class; for a single
-    identity output (regression) the output value. The points of ``X`` are
-    drawn coloured by ``y``.
+    boundary; its colorbar is labelled with the class's name); for softmax it
+    is the predicted class; for a single identity output (regression) the
+    output value. The points of ``X`` are drawn coloured by ``y``, and for a
+    classifier a legend names the class of each colour (``model.classes``,
+    text labels included, or 0 .. k-1).
 
     Parameters
     ----------
@@ -334,7 +354,8 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Any = None, ax: Any
     X : array (n_samples, 2)
         The data (NumPy or the model's backend).
     y : array
-        Labels ``(n,)``, a column, or one-hot rows.
+        Labels ``(n,)`` (the model's classes, for a model that has them), a
+        column, or one-hot rows.
     path : str or os.PathLike, optional
         Write the figure there (PNG unless the suffix names another format).
     ax : matplotlib Axes, optional
@@ -363,7 +384,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Any = None, ax: Any
     _matplotlib()
     _check_model(model)
     X = _points_2d(X)
-    y = _labels(y, X.shape[0])
+    y = _labels(y, X.shape[0], model)
     resolution, padding = _grid_args(resolution, padding)
     path, dpi = _output_args(path, dpi)
     out_name, n_out = _output_of(model)
@@ -384,6 +405,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Any = None, ax: Any
         a.contour(xx, yy, zz, levels=np.arange(n_out) + 0.5, colors="k", linewidths=0.8)
         a.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=n_out - 0.5, s=18,
                   edgecolors="k", linewidths=0.4)
+        _class_legend(a, _class_names(model, n_out), [cmap(k) for k in range(n_out)])
     elif out_name == "sigmoid":
         xx, yy, zz = decision_grid(model, X, resolution, padding=padding, output="proba")
         filled = a.contourf(xx, yy, zz, levels=np.linspace(0.0, 1.0, 11), cmap="RdBu", alpha=0.6,
@@ -392,7 +414,9 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Any = None, ax: Any
             a.contour(xx, yy, zz, levels=[0.5], colors="k", linewidths=1.2)
         a.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", vmin=0.0, vmax=1.0, s=18,
                   edgecolors="k", linewidths=0.4)
-        fig.colorbar(filled, ax=a, label="P(class 1)")
+        names = _class_names(model, 2)
+        fig.colorbar(filled, ax=a, label=f"P({names[1]})")
+        _class_legend(a, names, [filled.cmap(0.0), filled.cmap(1.0)])
     else:
         xx, yy, zz = decision_grid(model, X, resolution, padding=padding, output="proba")
         filled = a.contourf(xx, yy, zz, levels=15, cmap="viridis", alpha=0.8)
@@ -406,6 +430,21 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: Any = None, ax: Any
         a.set_title(title)
     _save(fig, path, dpi)
     return fig
+
+
+def _class_names(model: Any, n: int) -> list[str]:
+    """The names of the classes, in the order of the output: ``model.classes``, else 0 .. n-1."""
+    classes = getattr(model, "classes", None)
+    return [str(c) for c in (classes.tolist() if classes is not None else range(n))]
+
+
+def _class_legend(a: Any, names: list[str], colors: list) -> None:
+    """A legend that says which colour is which class (the points' colours)."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", linestyle="", markerfacecolor=color, markeredgecolor="k",
+                      markeredgewidth=0.4, label=name) for name, color in zip(names, colors)]
+    a.legend(handles=handles, title="class", loc="best", fontsize="small", framealpha=0.8)
 
 
 # ---------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 :class:`Progress` shows how far a run has got: a tqdm bar when tqdm is
 installed (``pip install tqdm``; optional), otherwise one plain line per
-interval. It is quiet when its stream is not a terminal (a log file, a pipe,
-CI), unless forced, so batch jobs and captured output stay clean.
+interval. It is drawn when its stream is a terminal, when forced, and in a
+Jupyter notebook (there as tqdm's notebook widget, ``tqdm.auto``'s choice in a
+kernel, when ipywidgets is installed, else as tqdm's text bar); it is quiet
+in a log file, a pipe or CI, so batch jobs and captured output stay clean.
 
 The training loop calls :meth:`Progress.update` once per host sync with the
 metrics it has just read (never per batch: reading metrics is what costs a
@@ -37,6 +39,26 @@ def _isatty(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
         return False
+
+
+def in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (IPython's kernel app is running), where stderr is no
+    terminal but what is written to it is shown under the cell. IPython is not imported here."""
+    ipython = sys.modules.get("IPython")
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+        return shell is not None and "IPKernelApp" in shell.config
+    except Exception:  # an unusual IPython: no notebook display rather than an error
+        return False
+
+
+def _notebook_bar() -> Any:
+    """tqdm's notebook widget class when it can be drawn here (it needs ipywidgets), else None."""
+    try:
+        from tqdm.notebook import IProgress, tqdm as notebook_tqdm
+    except ImportError:
+        return None
+    return notebook_tqdm if IProgress is not None else None
 
 
 def _format_value(value: Any) -> str:
@@ -78,7 +100,8 @@ class Progress:
         default.
     force : bool, default False
         Draw even when ``stream`` is not a terminal (for logs that want
-        progress lines).
+        progress lines). In a Jupyter kernel the default stream is drawn
+        without it: as tqdm's notebook widget where ipywidgets is installed.
     use_tqdm : bool or None, default None
         ``None``: a tqdm bar when tqdm is importable, plain lines otherwise;
         ``False``: always plain lines; ``True``: tqdm or an ImportError.
@@ -91,7 +114,12 @@ class Progress:
     Attributes
     ----------
     active : bool
-        Whether anything is drawn: ``enabled and (force or stream.isatty())``.
+        Whether anything is drawn: ``enabled and (force or stream.isatty() or
+        notebook)``.
+    notebook : bool
+        Drawn in a Jupyter notebook: the default stream (``stream=None``) in a
+        kernel. The bar is then tqdm's notebook widget when ipywidgets is
+        installed (``kind`` is still ``"tqdm"``).
     kind : str or None
         ``"tqdm"``, ``"lines"``, or ``None`` when inactive.
 
@@ -109,9 +137,10 @@ class Progress:
         self.total = check_int("total_epochs", total_epochs, low=1)
         self.min_interval = check_number("min_interval", min_interval, low=0.0)
         use_tqdm = check_bool("use_tqdm", use_tqdm, allow_none=True)
+        self.notebook = stream is None and in_notebook()
         self.stream = sys.stderr if stream is None else stream
         self.desc = str(desc)
-        self.active = bool(enabled) and (bool(force) or _isatty(self.stream))
+        self.active = bool(enabled) and (bool(force) or _isatty(self.stream) or self.notebook)
         self.kind: str | None = None
         self.epoch = 0
         self.metrics: dict[str, Any] = {}
@@ -130,7 +159,13 @@ class Progress:
             except ImportError:
                 if use_tqdm:
                     raise MissingDependencyError("the progress bar needs tqdm: pip install tqdm") from None
-        if tqdm is not None:
+        widget = _notebook_bar() if tqdm is not None and self.notebook else None
+        if widget is not None:
+            self.kind = "tqdm"
+            self._tqdm = widget
+            self._bar = widget(total=self.total, desc=self.desc, unit="epoch", mininterval=self.min_interval,
+                               leave=True)
+        elif tqdm is not None:
             self.kind = "tqdm"
             self._tqdm = tqdm
             self._bar = tqdm(total=self.total, desc=self.desc, unit="epoch", file=self.stream,

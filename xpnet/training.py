@@ -24,6 +24,7 @@ from .data import as_features, as_targets, as_weights
 from .distributed import data_parallel
 from .errors import InvalidArgumentError, InvalidTypeError, TrainingDivergedError
 from .history import History
+from .labels import prepare_training
 from .loop import Run, fit, train_step
 from .model import MLP, pairs_of
 from .optim import Optimizer, get_optimizer
@@ -55,6 +56,10 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         NumPy data (moved to the device once) or an array of a library on its device.
     y : array
         Labels ``(n,)``, a column ``(n, 1)`` or one-hot ``(n, n_out)``.
+        ``X``, ``y``, the validation data and ``sample_weight`` may be pandas
+        DataFrames/Series. Text labels (``"cat"``, ``"dog"``) on a model without
+        ``classes`` teach it its classes (sorted); a model with classes takes
+        only those labels (see :mod:`xpnet.labels`).
     epochs : int
         Passes over the data (in total, for a resumed run).
     batch_size : int or None
@@ -156,6 +161,8 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
         raise InvalidArgumentError("resume=True needs checkpoint=PATH (the file to continue from)")
     opt, schedule = _optimizer(optimizer, lr, momentum, nesterov, weight_decay)
     X_val, y_val = _validation_pair(validation_data)
+    X, y, X_val, y_val, sample_weight, class_weight, classes = prepare_training(  # pandas; class labels
+        model, X, y, X_val, y_val, sample_weight, class_weight)
     arrays = {"X": X, "y": y, "X_val": X_val, "y_val": y_val}
     parallel = data_parallel(comm)  # None on one process; checks the type, no communication
     if parallel is None:
@@ -171,7 +178,7 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
     run_args = dict(epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle), dropout=float(dropout),
                     rng=host_rng(seed), lr=schedule, sync_every=sync_every, callbacks=listeners,
                     settings=settings, parallel=parallel)
-    inputs = (X, y, X_val, y_val, sample_weight, class_weight, optimizer_state)
+    inputs = (X, y, X_val, y_val, sample_weight, class_weight, optimizer_state, classes)
     if parallel is None:
         with be.activate():  # CuPy: the model's GPU is current for the whole run
             run, net = _new_run(model, be, opt, schedule, inputs, run_args)
@@ -190,7 +197,7 @@ def train(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None 
 def _new_run(model: MLP, be: Backend, opt: Optimizer, schedule: Any, inputs: tuple, run_args: dict
              ) -> tuple[Run, MLP]:
     """The model and the data on the device, checked, and the :class:`Run` that trains them."""
-    X, y, X_val, y_val, sample_weight, class_weight, optimizer_state = inputs
+    X, y, X_val, y_val, sample_weight, class_weight, optimizer_state, classes = inputs
     parallel = run_args["parallel"]
     share = None if parallel is None else parallel.share  # a rank checks its share of the rows
     net = model.to(be)
@@ -198,6 +205,7 @@ def _new_run(model: MLP, be: Backend, opt: Optimizer, schedule: Any, inputs: tup
     data = (Xd, Td, as_weights(sample_weight, class_weight, y, Xd.shape[0], net.sizes[-1], net.output.name,
                                be, net.dtype))
     val = None if X_val is None and y_val is None else _on_device(net, X_val, y_val, "X_val", "y_val", share)
+    model.classes = net.classes = classes  # learned from y (text labels), or the model's own
     # the run's own copy: updates happen in place, and arrays the caller holds never change. The
     # model takes the copy at once (its old arrays are freed unless the caller holds them).
     params = [be.xp.asarray(a, copy=True) for pair in net.params for a in pair]

@@ -10,7 +10,8 @@ from .base import Callback
 
 __all__ = ["Checkpoint"]
 
-_ARCHITECTURE = ("sizes", "hidden", "output", "loss", "dtype")  # init and seed only matter before training
+#: init and seed only matter before training; classes only when the model has them
+_ARCHITECTURE = ("sizes", "hidden", "output", "loss", "dtype", "classes")
 
 
 class Checkpoint(Callback):
@@ -71,10 +72,11 @@ class Checkpoint(Callback):
 
     def _check_compatible(self, saved: dict, run: Any) -> None:
         path, config = self.path, run.model.config()
-        if any(saved["config"][k] != config[k] for k in _ARCHITECTURE):
+        if any(saved["config"].get(k) != config.get(k) for k in _ARCHITECTURE):
             raise InvalidArgumentError(
                 f"checkpoint {path} holds a different model ({saved['config']['sizes']}, "
-                f"{saved['config']['dtype']}); resume with the same architecture and dtype, or start fresh"
+                f"{saved['config']['dtype']}, classes {saved['config'].get('classes')}); resume with the same "
+                "architecture, dtype and classes, or start fresh"
             )
         hyper = {k: list(v) if isinstance(v, tuple) else v for k, v in run.optimizer.hyperparams.items()}
         if saved["optimizer"] != {"name": run.optimizer.name, "hyperparams": hyper}:

@@ -45,11 +45,13 @@ def load_csv(path, label_column=-1, delimiter=",", header="auto", index_column=N
     index_column : int, str or None, default None
         A column to leave out of the features (a row index or id, as
         ``DataFrame.to_csv`` writes first); its cells may be anything.
-    target : {"classes", "auto", "values"}, default "classes"
+    target : {"classes", "auto", "values", "labels"}, default "classes"
         What the label column holds: integer class labels (int64; a value that
         is not a whole number is an error), ``"auto"`` (int64 when every
-        value is a whole number, otherwise float64 regression targets) or
-        ``"values"`` (float64 regression targets).
+        value is a whole number, otherwise float64 regression targets),
+        ``"values"`` (float64 regression targets) or ``"labels"`` (as
+        ``"auto"``, but when some label is not a number, every label as it is
+        written, a ``str`` array of class names such as ``'setosa'``).
     skip_header : "auto" or bool, optional
         The former name of ``header``, still accepted.
 
@@ -57,7 +59,7 @@ def load_csv(path, label_column=-1, delimiter=",", header="auto", index_column=N
     -------
     X : numpy.ndarray of float64, shape (n_rows, n_features)
         The columns other than the label and index columns, in file order.
-    y : numpy.ndarray of int64 or float64, shape (n_rows,), or None
+    y : numpy.ndarray of int64, float64 or str, shape (n_rows,), or None
         The labels (see ``target``); ``None`` when ``label_column`` is None.
 
     Raises
@@ -82,12 +84,20 @@ def load_csv(path, label_column=-1, delimiter=",", header="auto", index_column=N
     target = check_target(target)
     for argument, value in (("label_column", label_column), ("index_column", index_column)):
         _column_option(argument, value)
-    layout = _layout(path, delimiter, header, label_column, index_column)
-    data, lines = _parse(path, delimiter, layout)
+    layout = _layout(path, delimiter, header, label_column, index_column, text_labels=target == "labels")
+    try:
+        data, lines = _parse(path, delimiter, layout)
+    except _LabelNotANumber:
+        if target != "labels":
+            raise
+        layout = layout._replace(text_label=True)  # class names: read the column as text
+        data, lines = _parse(path, delimiter, layout)
     X = np.ascontiguousarray(data[:, layout.features])
     _check_finite(X, layout, lines, path, delimiter)
     if layout.label is None:
         return X, None
+    if layout.text_label:
+        return X, _label_texts(path, delimiter, layout)
     values = data[:, layout.label]
 
     def where(i):  # these two run only on an error path
@@ -151,18 +161,24 @@ class _Layout(NamedTuple):
     label: int | None
     index: int | None
     features: list
+    text_label: bool = False  # the label column holds class names (target="labels"), not numbers
+
+    def skipped(self, j):
+        """Whether column ``j`` is not parsed as numbers."""
+        return j == self.index or (self.text_label and j == self.label)
 
     def column(self, j):
         return f"column {j + 1}" + (f" ({self.header[j]!r})" if self.header is not None else "")
 
 
-def _layout(path, delimiter, header, label_column, index_column):
+def _layout(path, delimiter, header, label_column, index_column, text_labels=False):
     name = repr(str(path))
     head = _split_rows(path, delimiter, limit=2)  # enough to see the header and the width
     if not head:
         raise DataFormatError(f"{name} holds no data rows")
     names = [c for c in (label_column, index_column) if isinstance(c, str)]
-    has_header = header if header != "auto" else _looks_like_header(name, head[0], names, index_column)
+    has_header = header if header != "auto" else _looks_like_header(name, head[0], names, index_column,
+                                                                     label_column if text_labels else None)
     names_row = head[0][1] if has_header else None
     data_rows = head[1:] if has_header else head
     if not data_rows:
@@ -181,14 +197,23 @@ def _layout(path, delimiter, header, label_column, index_column):
     return _Layout(name, names_row, width, data_rows[0][0], label, index, features)
 
 
-def _looks_like_header(name, first, names, index_column):
-    """``header="auto"``: is the first row a header? Refuses a row that could be either."""
+def _looks_like_header(name, first, names, index_column, text_label=None):
+    """``header="auto"``: is the first row a header? Refuses a row that could be either.
+
+    With class names (``target="labels"``, ``text_label`` the label column's position), a row whose
+    only text is its label is data, unless its numbers are 0, 1, 2, ...: the names pandas gives
+    unnamed columns, so the row could as well be a header.
+    """
     line, cells = first
     if any(n in cells for n in names) or not any(map(_is_number, cells)):
         return True
     text = [j for j, c in enumerate(cells) if not _is_number(c)]
     if not text:
         return False
+    if _only_in(text, text_label, len(cells)) and cells[text[0]] != "":
+        values = [float(c) for j, c in enumerate(cells) if j != text[0]]
+        if values != list(range(len(values))):
+            return False
     if isinstance(index_column, numbers.Integral) and -len(cells) <= index_column < len(cells) \
             and text == [index_column % len(cells)]:
         raise DataFormatError(
@@ -202,6 +227,11 @@ def _looks_like_header(name, first, names, index_column):
         "so it is neither clearly a header nor data: fix the cell, or pass header=True if the line is a "
         "header (pandas writes numeric column names, e.g. ',0,1,2')"
     )
+
+
+def _only_in(columns, position, width):
+    """Whether ``columns`` is exactly the column at ``position`` (an int, negative from the end)."""
+    return isinstance(position, numbers.Integral) and -width <= position < width and columns == [position % width]
 
 
 def _resolve(name, argument, value, header, width):
@@ -247,7 +277,7 @@ def _parse(path, delimiter, layout):
 
 def _parse_fast(path, delimiter, layout):
     """NumPy's C parser for the well-formed common case; None to fall back to the careful one."""
-    converters = {layout.index: _ignored} if layout.index is not None else None
+    converters = {j: _ignored for j in (layout.index, layout.label) if j is not None and layout.skipped(j)} or None
     try:
         data = np.loadtxt(path, delimiter=delimiter, skiprows=layout.first_line - 1, comments=None,
                           dtype=np.float64, ndmin=2, quotechar='"' if delimiter is not None else None,
@@ -273,7 +303,7 @@ def _parse_careful(path, delimiter, layout):
                 f"{layout.width}"
             )
         for j, cell in enumerate(cells):
-            if j != layout.index:
+            if not layout.skipped(j):
                 data[i, j] = _number(cell, layout, line, j)
     return data, [line for line, _ in rows]
 
@@ -283,10 +313,26 @@ def _number(cell, layout, line, j):
         return float(cell)
     except ValueError:
         shown = "an empty cell" if cell == "" else repr(cell)
-        hint = " (labels must be numbers: map names such as 'setosa' to 0 .. k-1 first)" \
-            if j == layout.label else ""
         where = f"{layout.name}, line {line}, {layout.column(j)}"
-        raise DataFormatError(f"{where}: {shown} is not a number{hint}") from None
+        if j == layout.label:
+            raise _LabelNotANumber(f"{where}: {shown} is not a number (labels must be numbers: map names such "
+                                   "as 'setosa' to 0 .. k-1 first, or pass target='labels')") from None
+        raise DataFormatError(f"{where}: {shown} is not a number") from None
+
+
+class _LabelNotANumber(DataFormatError):
+    """A label cell that is not a number: an error, unless ``target="labels"`` reads names."""
+
+
+def _label_texts(path, delimiter, layout):
+    """The label column as written (stripped), for ``target="labels"``; empty labels are refused."""
+    rows = _data_rows(path, delimiter, layout)
+    texts = np.array([cells[layout.label] for _, cells in rows], dtype=str)
+    empty = texts == ""
+    if empty.any():
+        line = rows[int(np.argmax(empty))][0]
+        raise DataFormatError(f"{layout.name}, line {line}, {layout.column(layout.label)}: the label is empty")
+    return texts
 
 
 def _check_finite(X, layout, lines, path, delimiter):

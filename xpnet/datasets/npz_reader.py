@@ -63,15 +63,16 @@ def load_npz(path, x_key="X", y_key="y", *, target="classes"):
         )
     name = repr(str(path))
     wanted = [("x_key", x_key)] + ([("y_key", y_key)] if y_key is not None else [])
-    arrays = _read_arrays(path, name, wanted)
+    arrays = _read_arrays(path, name, wanted, text_labels=target == "labels")
     X = _features(arrays[0], name, x_key)
     if y_key is None:
         return X, None
     return X, _labels(arrays[1], name, x_key, y_key, X.shape[0], target)
 
 
-def _read_arrays(path, name, wanted):
-    """The arrays named by ``wanted`` (``[(argument, key), ...]``), each numeric."""
+def _read_arrays(path, name, wanted, text_labels=False):
+    """The arrays named by ``wanted`` (``[(argument, key), ...]``), each numeric (``y`` may be text
+    with ``text_labels``)."""
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
@@ -98,8 +99,8 @@ def _read_arrays(path, name, wanted):
                 ) from None
             except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
                 raise DataFormatError(f"{name}: array {key!r} cannot be read ({exc})") from None
-    for (_, key), arr in zip(wanted, arrays):
-        if arr.dtype.kind not in "biuf":
+    for (argument, key), arr in zip(wanted, arrays):
+        if arr.dtype.kind not in "biuf" and not (text_labels and argument == "y_key" and arr.dtype.kind in "US"):
             raise DataFormatError(f"{name}: array {key!r} has dtype {arr.dtype}; it must hold real numbers")
     return arrays
 
@@ -131,7 +132,9 @@ def _labels(y, name, x_key, y_key, n_rows, target):
     def where(i):
         return f"{name}: {y_key}[{i}]"
 
-    if y.dtype.kind == "f":
+    if y.dtype.kind in "US":  # text labels (target="labels")
+        y = y.astype(str)
+    elif y.dtype.kind == "f":
         y = labels_from_floats(y.astype(np.float64), target, where)
     else:
         y = labels_from_integers(y, target, where)

@@ -7,6 +7,10 @@
 * ``"auto"``: int64 when every value is a whole number, otherwise float64
   regression targets, returned as they are.
 * ``"values"``: regression targets, always float64.
+* ``"labels"``: labels of any kind: numbers as ``"auto"`` reads them, or,
+  when some label is not a number, every label as text (a NumPy ``str``
+  array such as ``["cat", "dog", ...]``), the class names a model encodes
+  (``model.classes``).
 
 Integers are never silently changed: a label read as a floating-point number
 must be below ``2**53`` in magnitude (beyond that, float64 cannot hold every
@@ -27,7 +31,7 @@ from ..validation import check_choice
 __all__ = ["TARGETS", "EXACT_FLOAT_INTEGERS", "check_target", "labels_from_floats", "labels_from_integers"]
 
 #: What a label column may hold (the ``target`` argument of the readers).
-TARGETS = ("classes", "auto", "values")
+TARGETS = ("classes", "auto", "values", "labels")
 
 #: Below this magnitude, float64 holds every integer exactly.
 EXACT_FLOAT_INTEGERS = 2.0**53
@@ -55,7 +59,7 @@ def labels_from_floats(values, target, where, written=None):
         return values
     whole = values == np.round(values)
     if not np.all(whole):
-        if target == "auto":
+        if target in ("auto", "labels"):
             return values
         i = int(np.argmin(whole))
         raise DataFormatError(
