@@ -176,7 +176,13 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "the label column of a CSV file: a position (negative counts from the end) "
         "or a header name (default: -1, the last); for .npz files the key (default: y)",
     )
-    a = t.add_argument_group("task and held-out rows")
+    _add_task_options(t.add_argument_group("task and held-out rows"))
+    _add_network_options(t.add_argument_group("the network (*: per data set, see below)"))
+    _add_training_options(t.add_argument_group("training (*: per data set, see below)"))
+    _add_output_options(t.add_argument_group("output"))
+
+
+def _add_task_options(a: argparse._ArgumentGroup) -> None:
     a.add_argument(
         "--task",
         default="auto",
@@ -199,7 +205,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="rows held out to watch while training (validation loss, early stopping, plateau): "
         "a fraction of all rows or a count (default: 0, none); stratified by class",
     )
-    m = t.add_argument_group("the network (*: per data set, see below)")
+
+
+def _add_network_options(m: argparse._ArgumentGroup) -> None:
     m.add_argument(
         "--hidden-sizes",
         type=options.int_list,
@@ -216,7 +224,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     m.add_argument("--init", default=None, help=f"initial weights: {', '.join(INITIALIZERS)} (*)")
     m.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="(default: float32)")
-    o = t.add_argument_group("training (*: per data set, see below)")
+
+
+def _add_training_options(o: argparse._ArgumentGroup) -> None:
     o.add_argument("--optimizer", default=None, help=f"{', '.join(OPTIMIZERS)} (*)")
     o.add_argument("--lr", type=float, default=None, help="learning rate (*)")
     o.add_argument(
@@ -259,7 +269,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         choices=["balanced"],
         help="weigh each class by n / (classes * count), scikit-learn's rule (default: off)",
     )
-    w = t.add_argument_group("output")
+
+
+def _add_output_options(w: argparse._ArgumentGroup) -> None:
     w.add_argument(
         "--save", type=Path, default=None, metavar="MODEL.npz", help="write the trained model here"
     )
