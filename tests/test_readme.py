@@ -60,3 +60,14 @@ def test_optimizer_snippet_runs():
                  "grads": [g for p in grads for g in p]}
     exec(snippet.replace("; ", "\n"), namespace)
     assert namespace["state"]["t"] == 1
+
+
+def test_no_merge_conflict_markers_are_left_in_the_project():
+    root = README.parent
+    files = [README, root / "pyproject.toml", root / "noxfile.py",
+             *[p for d in ("xpnet", "tests", "benchmarks", "examples", "docs", ".ci") for p in (root / d).rglob("*")
+               if p.is_file() and p.suffix in (".py", ".md", ".toml", ".txt", "") and "__pycache__" not in p.parts]]
+    marked = [f"{p.relative_to(root)}:{i + 1}" for p in files for i, line in
+              enumerate(p.read_text(errors="replace").splitlines())
+              if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "======="]
+    assert marked == []
