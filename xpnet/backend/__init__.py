@@ -35,8 +35,8 @@ from typing import Any, Hashable
 import array_api_compat
 import numpy as np
 
-from . import hostmem
-from .errors import BackendMismatchError, BackendUnavailableError, InvalidArgumentError
+from .. import hostmem
+from ..errors import BackendMismatchError, BackendUnavailableError, InvalidArgumentError
 
 __all__ = [
     "BACKENDS",
