@@ -894,9 +894,22 @@ def to_numpy(array: Any) -> np.ndarray:
     return backend_of(array).to_numpy(array)
 
 
-def host_copies(arrays: Any) -> list[np.ndarray]:
-    """NumPy copies of a list of backend arrays: snapshots that later in-place updates leave alone."""
-    return [np.array(to_numpy(a), copy=True) for a in arrays]
+def host_copies(arrays: Any, into: list | None = None) -> list[np.ndarray]:
+    """NumPy copies of a list of backend arrays: snapshots that later in-place updates leave alone.
+
+    ``into``: earlier copies, overwritten in place where shape and dtype match,
+    so that refreshing a snapshot takes no second copy's worth of host memory.
+    """
+    if into is None:
+        return [np.array(to_numpy(a), copy=True) for a in arrays]
+    return [_copy_into(old, to_numpy(a)) for old, a in zip(into, arrays)]
+
+
+def _copy_into(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    if old.shape != new.shape or old.dtype != new.dtype:
+        return np.array(new, copy=True)
+    np.copyto(old, new)
+    return old
 
 
 def host_rng(seed: int | np.random.Generator | None) -> np.random.Generator:

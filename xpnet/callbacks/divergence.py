@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..backend import host_copies
+from ..backend import host_copies, to_numpy
 from ..errors import TrainingDivergedError
 from .base import Callback
 
@@ -39,11 +39,12 @@ class DivergenceGuard(Callback):
         if bad is not None:
             self._fail(run, f"the {bad} became {logs[bad]} in epoch {epoch + 1}")
         if epoch == run.epoch - 1:  # the newest epoch: run.params are its weights
-            copies = host_copies(run.params)
-            if not all_finite(copies):
+            host = [to_numpy(a) for a in run.params]  # one transfer each (NumPy: the arrays themselves)
+            if not all_finite(host):
                 self._fail(run, f"the weights overflowed in the last step of epoch {epoch + 1} "
                                 "(its loss, computed before that step, was still finite)")
-            self.snapshot, self.good_epochs = copies, run.epoch
+            # into the old snapshot's memory: the host never holds two snapshots at once
+            self.snapshot, self.good_epochs = host_copies(host, into=self.snapshot), run.epoch
 
     def _fail(self, run: Any, what: str) -> None:
         run.params = [run.backend.asarray(a, run.model.dtype) for a in self.snapshot]
