@@ -1,0 +1,263 @@
+"""The NumPy training plan: the epochs of a plain-SGD run as bound NumPy calls.
+
+:func:`training_plan` is what :meth:`xpnet.Backend.training_plan` answers
+on NumPy: a :class:`NumpyPlan` when the run is one it computes, else None and
+the loop runs its generic epoch (:func:`xpnet.loop._run_epoch`). It computes
+plain SGD (no momentum, no weight decay) with the built-in optimizer, the
+built-in hidden activations of :data:`~.numpy_step.HIDDEN` and a matched
+output/loss pair, without sample weights or dropout, on one process; any
+other run, and every run while the environment variable ``XPNET_GENERIC`` is
+set (to anything but ``0``), takes the generic path.
+
+A plan holds the run's parameters (small ones in one flat buffer: see
+:mod:`.numpy_step`), the buffers of a step, and per batch size a
+:class:`~.numpy_step.Step`. Each epoch it draws the shuffle order exactly as
+the generic epoch does, gathers the batch into fixed buffers
+(``np.take(..., out=, mode="clip")``) or takes the rows in order as views, runs
+the step, and returns the epoch's metrics as 0-D arrays for the loop to keep
+until its next host sync. The epoch loss and accuracy are combined from the
+per-batch ones exactly as the generic epoch combines them. A full-batch run
+of a small network keeps its output logits instead and computes the metrics
+of up to :data:`DEFER_BYTES` worth of epochs in one go, at the latest when
+the loop reads them (:meth:`NumpyPlan.settle`).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+from typing import Any
+
+import numpy as np
+
+from .blas import numpy_gemm
+from .numpy_metrics import KINDS, slot_metrics, truth_of
+from . import numpy_step
+from .numpy_step import HIDDEN, Batch, Rate, Step, StepBuffers
+
+__all__ = ["DEFER_BYTES", "NumpyPlan", "training_plan", "why_generic"]
+
+#: A full-batch run keeps at most this many bytes of output logits to compute its metrics in batches.
+DEFER_BYTES = 1 << 18
+
+
+def training_plan(run: Any) -> "NumpyPlan | None":
+    """A :class:`NumpyPlan` for ``run``, or None when the run takes the generic path (:func:`why_generic`)."""
+    return None if why_generic(run) else NumpyPlan(run, numpy_gemm())
+
+
+def why_generic(run: Any) -> str | None:
+    """Why ``run`` takes the generic path (None: the NumPy plan computes it)."""
+    net, opt = run.model, run.optimizer
+    X, T, weights = run.data
+    checks = (
+        (os.environ.get("XPNET_GENERIC", "") not in ("", "0"), "XPNET_GENERIC is set"),
+        (getattr(run, "comm", None) is not None, "a distributed run"),
+        (not (type(X) in (np.ndarray, np.memmap) and type(T) is np.ndarray), "not NumPy arrays"),
+        (weights is not None, "sample weights"),
+        (run.dropout > 0, "dropout"),
+        (not _plain_sgd(opt, run.opt_state), f"optimizer {opt.name!r} (plain SGD only)"),
+        (not all(_builtin_activation(a) and a.name in HIDDEN for a in net.hidden), "hidden activations"),
+        (not (_builtin_activation(net.output) and _builtin_loss(net.loss_fn)
+              and (net.output.name, net.loss_fn.name) in KINDS), "output and loss"),
+    )
+    return next((why for failed, why in checks if failed), None)
+
+
+def _plain_sgd(opt: Any, state: Any) -> bool:
+    from ..optim import sgd
+
+    hyper = opt.hyperparams
+    return (opt.name == "sgd" and getattr(opt.update, "__code__", None) is sgd().update.__code__
+            and hyper.get("momentum") == 0 and hyper.get("weight_decay") == 0
+            and isinstance(state, dict) and state.get("momentum") is None and isinstance(state.get("t"), int))
+
+
+def _builtin_activation(act: Any) -> bool:
+    from ..activations import ACTIVATIONS
+
+    return ACTIVATIONS.get(act.name) is act
+
+
+def _builtin_loss(loss: Any) -> bool:
+    from ..losses import LOSSES
+
+    return LOSSES.get(loss.name) is loss
+
+
+class NumpyPlan:
+    """A run's parameters, step buffers and steps; :meth:`run_epoch` trains one epoch."""
+
+    def __init__(self, run: Any, gemm: Any) -> None:
+        net = run.model
+        X, T, _ = run.data
+        self.n = n = X.shape[0]
+        self.bs = bs = n if run.batch_size is None else min(run.batch_size, n)
+        self.kind, self.dtype = KINDS[(net.output.name, net.loss_fn.name)], net.dtype
+        self.T, self.truth = T, truth_of(self.kind, T)
+        self.batch, self.rate, self.lr = Batch(), Rate(), None
+        self.gathered = _gather_buffers(X, T, self.truth, bs) if run.shuffle and bs < n else None
+        if bs == n:
+            self._point_batch(X, T, self.truth)
+        contiguous = self.gathered is not None or X.flags.c_contiguous
+        params, grads, updates = self._adopt_new(run, gemm if contiguous else None)
+        buffers = StepBuffers(net.sizes, bs, net.dtype)
+        rows = {bs, n - (n - 1) // bs * bs}
+        self.steps = {m: Step(net, params, grads, buffers, m, self.batch, self.rate, gemm, updates) for m in rows}
+        k = net.sizes[-1]
+        slots = min(run.sync_every, DEFER_BYTES // (n * k * np.dtype(net.dtype).itemsize))
+        self.deferred = _Deferred(self, net, slots) if bs == n and slots > 1 else None
+
+    # -- parameters -------------------------------------------------------------------------------
+    def _adopt_new(self, run: Any, gemm: Any) -> tuple[list, list, list]:
+        """Lay the run's parameters out for the step: ``(params, grads, updates)`` per layer and the
+        ``(parameter, gradient)`` pairs of the update; ``run.params`` and the model get the plan's arrays."""
+        values = list(run.params)
+        fuse_min, own_min = numpy_step.FUSE_MIN, numpy_step.OWN_MIN
+        fused = [gemm is not None and W.size >= fuse_min and gemm.supports(W) for W in values[0::2]]
+        own = [W.size >= own_min and not f for W, f in zip(values[0::2], fused)]
+        in_flat = [i for i, a in enumerate(values) if i % 2 or not (fused[i // 2] or own[i // 2])]
+        P = np.empty(sum(values[i].size for i in in_flat), values[0].dtype)
+        G = np.empty_like(P)
+        arrays, grads, offset = list(values), [None] * len(values), 0
+        for i in in_flat:
+            size, shape = values[i].size, values[i].shape
+            arrays[i], grads[i] = P[offset:offset + size].reshape(shape), G[offset:offset + size].reshape(shape)
+            arrays[i][...] = values[i]
+            offset += size
+        updates = [(P, G)]
+        for l, is_own in enumerate(own):
+            if is_own:
+                grads[2 * l] = np.empty(values[2 * l].shape, values[2 * l].dtype)
+                updates.append((arrays[2 * l], grads[2 * l]))
+        self.params = arrays
+        self._hand_over(run)
+        return list(zip(arrays[0::2], arrays[1::2])), list(zip(grads[0::2], grads[1::2])), updates
+
+    def _hand_over(self, run: Any) -> None:
+        run.params = list(self.params)
+        run.model._params = list(zip(self.params[0::2], self.params[1::2]))
+
+    def _follow(self, run: Any) -> None:
+        """Take over parameters a callback put into ``run.params`` since the last epoch (values copied in)."""
+        if len(run.params) == len(self.params) and all(map(operator.is_, run.params, self.params)):
+            return
+        for mine, theirs in zip(self.params, run.params):
+            if mine is not theirs:
+                np.copyto(mine, np.asarray(theirs))
+        self._hand_over(run)
+
+    # -- epochs -----------------------------------------------------------------------------------
+    def run_epoch(self, run: Any, hold: Any) -> list:
+        """One pass over the data, as :func:`xpnet.loop._run_epoch`; returns the epoch's metrics (0-D arrays)."""
+        self._follow(run)
+        lr = run.opt_state["lr"]
+        if lr != self.lr:  # the first epoch, or a schedule's new rate: the update operations read it
+            self.lr = lr
+            self.rate.set(lr, self.dtype)
+        if self.bs == self.n:
+            return self._full_batch(run, hold)
+        return self._minibatches(run, hold)
+
+    def _stepped(self, run: Any) -> None:
+        """Count the step in the optimizer's state, as :func:`xpnet.optim.sgd`'s update does."""
+        run.opt_state = {"t": run.opt_state["t"] + 1, "lr": self.lr, "momentum": None}
+
+    def _full_batch(self, run: Any, hold: Any) -> list:
+        hold.busy = True
+        step = self.steps[self.n]
+        step()
+        self._stepped(run)
+        if self.deferred is not None:
+            return self.deferred.add(step.Z[-1])
+        losses, hits = slot_metrics(self.kind, step.Z[-1][None], step.A[None], self.T, self.truth)
+        return [losses[0]] if hits is None else [losses[0], hits[0]]
+
+    def _minibatches(self, run: Any, hold: Any) -> list:
+        n, bs = self.n, self.bs
+        order = run.rng.permutation(n) if self.gathered is not None else None  # the generic epoch's draw
+        losses, hits = [], []
+        for start in range(0, n, bs):
+            stop = min(start + bs, n)
+            hold.busy = True
+            self._load_batch(run.data, order, start, stop)
+            step = self.steps[stop - start]
+            step()
+            self._stepped(run)
+            loss, hit = slot_metrics(self.kind, step.Z[-1][None], step.A[None], self.batch.T, self.batch.truth)
+            losses.append(loss[0])
+            if hit is not None:
+                hits.append(hit[0])
+            if stop < n:
+                hold.leave()
+        last = n - (len(losses) - 1) * bs
+        # loop._epoch_mean and the sum of the per-batch counts, with the same operations
+        metrics = [(np.add.reduce(np.array(losses[:-1])) * bs + losses[-1] * last) / n]
+        return metrics + ([np.add.reduce(np.array(hits))] if hits else [])
+
+    def _load_batch(self, data: tuple, order: Any, start: int, stop: int) -> None:
+        X, T, _ = data
+        if order is None:
+            truth = None if self.truth is None else self.truth[start:stop]
+            self._point_batch(X[start:stop], T[start:stop], truth)
+            return
+        idx, rows = order[start:stop], stop - start
+        views = [None if buf is None else buf[:rows] for buf in self.gathered]
+        for source, out in zip((X, T, self.truth), views):
+            if out is not None:
+                np.take(source, idx, axis=0, out=out, mode="clip")  # mode="raise" copies first: slower
+        self._point_batch(*views)
+
+    def _point_batch(self, X: Any, T: Any, truth: Any) -> None:
+        self.batch.X, self.batch.T, self.batch.truth = X, T, truth
+
+    def settle(self) -> None:
+        """Compute the metrics of every epoch returned so far (the loop calls it before reading them)."""
+        if self.deferred is not None:
+            self.deferred.settle()
+
+
+def _gather_buffers(X: np.ndarray, T: np.ndarray, truth: Any, rows: int) -> list:
+    """Buffers for one shuffled batch of ``X``, ``T`` and the truth its hits are counted against."""
+    return [None if a is None else np.empty((rows, *a.shape[1:]), a.dtype) for a in (X, T, truth)]
+
+
+class _Deferred:
+    """The metrics of a full-batch run, computed for up to ``slots`` epochs at once from their logits.
+
+    :meth:`add` keeps an epoch's logits and returns its metrics as 0-D views of
+    an array that :meth:`settle` fills, when the slots are full or the loop is
+    about to read them; then a new array takes the next epochs.
+    """
+
+    def __init__(self, plan: NumpyPlan, net: Any, slots: int) -> None:
+        self.plan, self.output = plan, net.output.forward
+        self.Z = np.empty((slots, plan.n, net.sizes[-1]), net.dtype)
+        self.width = 1 if plan.truth is None else 2
+        self.used = 0
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """A new array for the next epochs' metrics (the loop may still hold views of the last one)."""
+        self.values = values = np.empty((len(self.Z), self.width), self.Z.dtype)
+        self.rows = [[values[slot, c, ...] for c in range(self.width)] for slot in range(len(values))]
+
+    def add(self, Z: np.ndarray) -> list:
+        row = self.rows[self.used]
+        np.copyto(self.Z[self.used], Z)
+        self.used += 1
+        if self.used == len(self.Z):
+            self.settle()
+        return list(row)  # the loop appends validation metrics to it
+
+    def settle(self) -> None:
+        if not self.used:
+            return
+        plan, Z = self.plan, self.Z[:self.used]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # as inside the loop
+            losses, hits = slot_metrics(plan.kind, Z, self.output(Z), plan.T, plan.truth)
+        self.values[:self.used, 0] = losses
+        if hits is not None:
+            self.values[:self.used, 1] = hits
+        self.used = 0
+        self._fresh()
