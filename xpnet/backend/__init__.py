@@ -191,9 +191,7 @@ class _NumPy(_Library):
         return np.asarray(array)
 
     def training_plan(self, run: Any) -> Any:
-        from .numpy_plan import training_plan
-
-        return training_plan(run)
+        return numpy_plan.training_plan(run)
 
 
 class _CuPy(_Library):
@@ -954,3 +952,6 @@ def host_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
         raise InvalidArgumentError(f"seed must be a non-negative int or None; got {seed!r}")
     return np.random.default_rng(seed)
+
+
+from . import numpy_plan  # noqa: E402  (NumPy's training plan; it imports the helpers above)
