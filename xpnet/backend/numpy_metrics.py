@@ -42,16 +42,23 @@ def slot_metrics(kind: str, Z: np.ndarray, A: np.ndarray, T: np.ndarray, truth: 
     (``(rows, units)``, the same for every slot): mean losses of ``Z``'s dtype, and counts of correct
     predictions in that dtype (None for regression)."""
     rows = Z.shape[1]
-    if kind == "bce":  # losses.binary_cross_entropy; loop._n_correct
-        per_unit = np.maximum(Z, 0.0) - Z * T + np.log1p(np.exp(-np.abs(Z)))
+    if kind == "bce":  # losses.binary_cross_entropy: max(z, 0) - z t + log1p(exp(-|z|)); loop._n_correct
+        per_unit = np.maximum(Z, 0.0)
+        per_unit -= Z * T
+        tail = np.abs(Z)
+        for f in (np.negative, np.exp, np.log1p):
+            f(tail, out=tail)
+        per_unit += tail
         return np.add.reduce(per_unit, axis=_PER_SLOT) / rows, _hits(A > 0.5, truth, _PER_SLOT, Z.dtype)
-    if kind == "ce":  # losses.cross_entropy
+    if kind == "ce":  # losses.cross_entropy: -sum(t * (shifted - log(sum(exp(shifted))))), shifted = z - max z
         shifted = Z - np.max(Z, axis=-1, keepdims=True)
-        log_probs = shifted - np.log(np.add.reduce(np.exp(shifted), axis=-1, keepdims=True))
-        losses = -(np.add.reduce(T * log_probs, axis=_PER_SLOT) / rows)
-        return losses, _hits(np.argmax(A, axis=-1), truth, 1, Z.dtype)
+        log_sums = np.log(np.add.reduce(np.exp(shifted), axis=-1, keepdims=True))
+        shifted -= log_sums
+        shifted *= T
+        return -(np.add.reduce(shifted, axis=_PER_SLOT) / rows), _hits(np.argmax(A, axis=-1), truth, 1, Z.dtype)
     d = A - T  # losses.mse: half the mean over rows and units
-    return np.add.reduce(d * d, axis=_PER_SLOT) / (rows * Z.shape[2]) / 2, None
+    d *= d
+    return np.add.reduce(d, axis=_PER_SLOT) / (rows * Z.shape[2]) / 2, None
 
 
 def _hits(predicted: np.ndarray, truth: Any, axes: Any, dtype: Any) -> np.ndarray:

@@ -95,17 +95,18 @@ class NumpyPlan:
         self.bs = bs = n if run.batch_size is None else min(run.batch_size, n)
         self.kind, self.dtype = KINDS[(net.output.name, net.loss_fn.name)], net.dtype
         self.T, self.truth = T, truth_of(self.kind, T)
-        self.batch, self.rate, self.lr = Batch(), Rate(), None
+        self.rate, self.lr, self.in_order = Rate(), None, Batch()
         self.gathered = _gather_buffers(X, T, self.truth, bs) if run.shuffle and bs < n else None
-        if bs == n:
-            self._point_batch(X, T, self.truth)
+        rows = {bs, n - (n - 1) // bs * bs}
+        self.batches = {m: self._batch(X, T, m) for m in rows}
         contiguous = self.gathered is not None or X.flags.c_contiguous
         params, grads, updates = self._adopt_new(run, gemm if contiguous else None)
         buffers = StepBuffers(net.sizes, bs, net.dtype)
-        rows = {bs, n - (n - 1) // bs * bs}
-        self.steps = {m: Step(net, params, grads, buffers, m, self.batch, self.rate, gemm, updates) for m in rows}
+        self.make_step = lambda m, outputs=None: Step(net, params, grads, buffers, m, self.batches[m], self.rate,
+                                                      gemm, updates, outputs)
+        self.steps = {m: self.make_step(m) for m in rows}
         k = net.sizes[-1]
-        slots = min(run.sync_every, DEFER_BYTES // (n * k * np.dtype(net.dtype).itemsize))
+        slots = min(run.sync_every, run.epochs - run.epoch, DEFER_BYTES // (n * k * np.dtype(net.dtype).itemsize))
         self.deferred = _Deferred(self, net, slots) if bs == n and slots > 1 else None
 
     # -- parameters -------------------------------------------------------------------------------
@@ -138,10 +139,8 @@ class NumpyPlan:
         run.params = list(self.params)
         run.model._params = list(zip(self.params[0::2], self.params[1::2]))
 
-    def _follow(self, run: Any) -> None:
+    def _take_over(self, run: Any) -> None:
         """Take over parameters a callback put into ``run.params`` since the last epoch (values copied in)."""
-        if len(run.params) == len(self.params) and all(map(operator.is_, run.params, self.params)):
-            return
         for mine, theirs in zip(self.params, run.params):
             if mine is not theirs:
                 np.copyto(mine, np.asarray(theirs))
@@ -150,28 +149,28 @@ class NumpyPlan:
     # -- epochs -----------------------------------------------------------------------------------
     def run_epoch(self, run: Any, hold: Any) -> list:
         """One pass over the data, as :func:`xpnet.loop._run_epoch`; returns the epoch's metrics (0-D arrays)."""
-        self._follow(run)
+        if not all(map(operator.is_, run.params, self.params)) or len(run.params) != len(self.params):
+            self._take_over(run)
         lr = run.opt_state["lr"]
         if lr != self.lr:  # the first epoch, or a schedule's new rate: the update operations read it
             self.lr = lr
             self.rate.set(lr, self.dtype)
-        if self.bs == self.n:
-            return self._full_batch(run, hold)
-        return self._minibatches(run, hold)
+        if self.bs < self.n:
+            return self._minibatches(run, hold)
+        hold.busy = True
+        if self.deferred is not None:
+            self.deferred.next_step()()
+            self._stepped(run)
+            return self.deferred.add()
+        step = self.steps[self.n]
+        step()
+        self._stepped(run)
+        losses, hits = slot_metrics(self.kind, step.Z[-1][None], step.A[None], self.T, self.truth)
+        return [losses[0]] if hits is None else [losses[0], hits[0]]
 
     def _stepped(self, run: Any) -> None:
         """Count the step in the optimizer's state, as :func:`xpnet.optim.sgd`'s update does."""
         run.opt_state = {"t": run.opt_state["t"] + 1, "lr": self.lr, "momentum": None}
-
-    def _full_batch(self, run: Any, hold: Any) -> list:
-        hold.busy = True
-        step = self.steps[self.n]
-        step()
-        self._stepped(run)
-        if self.deferred is not None:
-            return self.deferred.add(step.Z[-1])
-        losses, hits = slot_metrics(self.kind, step.Z[-1][None], step.A[None], self.T, self.truth)
-        return [losses[0]] if hits is None else [losses[0], hits[0]]
 
     def _minibatches(self, run: Any, hold: Any) -> list:
         n, bs = self.n, self.bs
@@ -180,11 +179,11 @@ class NumpyPlan:
         for start in range(0, n, bs):
             stop = min(start + bs, n)
             hold.busy = True
-            self._load_batch(run.data, order, start, stop)
+            batch = self._load_batch(run.data, order, start, stop)
             step = self.steps[stop - start]
             step()
             self._stepped(run)
-            loss, hit = slot_metrics(self.kind, step.Z[-1][None], step.A[None], self.batch.T, self.batch.truth)
+            loss, hit = slot_metrics(self.kind, step.Z[-1][None], step.A[None], batch.T, batch.truth)
             losses.append(loss[0])
             if hit is not None:
                 hits.append(hit[0])
@@ -195,21 +194,26 @@ class NumpyPlan:
         metrics = [(np.add.reduce(np.array(losses[:-1])) * bs + losses[-1] * last) / n]
         return metrics + ([np.add.reduce(np.array(hits))] if hits else [])
 
-    def _load_batch(self, data: tuple, order: Any, start: int, stop: int) -> None:
+    def _batch(self, X: np.ndarray, T: np.ndarray, rows: int) -> Batch:
+        """The batch of ``rows`` rows: the whole data set, the gather buffers, or (in order) views set per step."""
+        if rows == self.n:
+            return Batch(X, T, self.truth, fixed=True)
+        if self.gathered is not None:
+            return Batch(*[None if buf is None else buf[:rows] for buf in self.gathered], fixed=True)
+        return self.in_order
+
+    def _load_batch(self, data: tuple, order: Any, start: int, stop: int) -> Batch:
         X, T, _ = data
-        if order is None:
-            truth = None if self.truth is None else self.truth[start:stop]
-            self._point_batch(X[start:stop], T[start:stop], truth)
-            return
-        idx, rows = order[start:stop], stop - start
-        views = [None if buf is None else buf[:rows] for buf in self.gathered]
-        for source, out in zip((X, T, self.truth), views):
+        batch = self.batches[stop - start]
+        if order is None:  # views of the rows in order
+            batch.X, batch.T = X[start:stop], T[start:stop]
+            batch.truth = None if self.truth is None else self.truth[start:stop]
+            return batch
+        idx = order[start:stop]
+        for source, out in zip((X, T, self.truth), (batch.X, batch.T, batch.truth)):
             if out is not None:
                 np.take(source, idx, axis=0, out=out, mode="clip")  # mode="raise" copies first: slower
-        self._point_batch(*views)
-
-    def _point_batch(self, X: Any, T: Any, truth: Any) -> None:
-        self.batch.X, self.batch.T, self.batch.truth = X, T, truth
+        return batch
 
     def settle(self) -> None:
         """Compute the metrics of every epoch returned so far (the loop calls it before reading them)."""
@@ -223,16 +227,20 @@ def _gather_buffers(X: np.ndarray, T: np.ndarray, truth: Any, rows: int) -> list
 
 
 class _Deferred:
-    """The metrics of a full-batch run, computed for up to ``slots`` epochs at once from their logits.
+    """The metrics of a full-batch run, computed for up to ``slots`` epochs at once.
 
-    :meth:`add` keeps an epoch's logits and returns its metrics as 0-D views of
-    an array that :meth:`settle` fills, when the slots are full or the loop is
+    Epoch after epoch, the step of :meth:`next_step` writes its output logits
+    and activations into the next slot (one step per slot, built when first
+    needed), and :meth:`add` returns the epoch's metrics as 0-D views of an
+    array that :meth:`settle` fills, when the slots are full or the loop is
     about to read them; then a new array takes the next epochs.
     """
 
     def __init__(self, plan: NumpyPlan, net: Any, slots: int) -> None:
-        self.plan, self.output = plan, net.output.forward
+        self.plan = plan
         self.Z = np.empty((slots, plan.n, net.sizes[-1]), net.dtype)
+        self.A = self.Z if net.output.name == "identity" else np.empty_like(self.Z)
+        self.steps: list = [None] * slots
         self.width = 1 if plan.truth is None else 2
         self.used = 0
         self._fresh()
@@ -242,22 +250,31 @@ class _Deferred:
         self.values = values = np.empty((len(self.Z), self.width), self.Z.dtype)
         self.rows = [[values[slot, c, ...] for c in range(self.width)] for slot in range(len(values))]
 
-    def add(self, Z: np.ndarray) -> list:
+    def next_step(self) -> Any:
+        """The step that writes its outputs into the next slot."""
+        used = self.used
+        step = self.steps[used]
+        if step is None:
+            step = self.steps[used] = self.plan.make_step(self.plan.n, (self.Z[used], self.A[used]))
+        return step
+
+    def add(self) -> list:
+        """The metrics of the epoch whose step just wrote the next slot."""
         row = self.rows[self.used]
-        np.copyto(self.Z[self.used], Z)
         self.used += 1
         if self.used == len(self.Z):
             self.settle()
-        return list(row)  # the loop appends validation metrics to it
+        return row  # once per chunk; the loop may append validation metrics to it
 
     def settle(self) -> None:
-        if not self.used:
+        used = self.used
+        if not used:
             return
-        plan, Z = self.plan, self.Z[:self.used]
+        plan = self.plan
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # as inside the loop
-            losses, hits = slot_metrics(plan.kind, Z, self.output(Z), plan.T, plan.truth)
-        self.values[:self.used, 0] = losses
+            losses, hits = slot_metrics(plan.kind, self.Z[:used], self.A[:used], plan.T, plan.truth)
+        self.values[:used, 0] = losses
         if hits is not None:
-            self.values[:self.used, 1] = hits
+            self.values[:used, 1] = hits
         self.used = 0
         self._fresh()

@@ -23,8 +23,10 @@ bound once per run, each to the buffer it writes (``out=``), and a step is
 Every operation is the generic path's, with the same operands in the same
 order, and ``ndarray.dot`` calls the same BLAS routine as ``@``: the results
 are equal bit for bit, except for the fused weight updates (see :mod:`.blas`).
-The batch (``Batch.X``, ``T``) is read through one small object, so that a
-step over the rows of ``X`` in order needs no new plan.
+A step whose batch lies in fixed arrays (the whole data set, or the buffers
+a shuffled batch is gathered into) has them bound like every other array; a
+step over the rows of ``X`` in order reads its batch through a
+:class:`Batch` the plan points at each slice (``fixed=False``).
 """
 
 from __future__ import annotations
@@ -52,9 +54,13 @@ _LEAKY_SLOPE = 0.01  # activations.LEAKY_RELU_SLOPE
 
 class Batch:
     """The rows a step trains on: features ``X`` and targets ``T`` (views of the data or gathered copies),
-    and the ``truth`` its correct predictions are counted against (see :func:`.numpy_metrics.truth_of`)."""
+    and the ``truth`` its correct predictions are counted against (see :func:`.numpy_metrics.truth_of`).
+    ``fixed``: the arrays stay the same from step to step (the step binds them)."""
 
-    __slots__ = ("X", "T", "truth")
+    __slots__ = ("X", "T", "truth", "fixed")
+
+    def __init__(self, X: Any = None, T: Any = None, truth: Any = None, fixed: bool = False) -> None:
+        self.X, self.T, self.truth, self.fixed = X, T, truth, fixed
 
 
 class Rate:
@@ -92,13 +98,15 @@ class Step:
     """The operations of one SGD step on batches of ``rows`` rows; call it to run them."""
 
     def __init__(self, net: Any, params: list, grads: list, buffers: StepBuffers, rows: int, batch: Batch,
-                 rate: Rate, gemm: Any, updates: list) -> None:
+                 rate: Rate, gemm: Any, updates: list, outputs: tuple | None = None) -> None:
+        """``outputs``: arrays for the output logits and activations (default: the buffers')."""
         self.net, self.params, self.grads, self.buf = net, params, grads, buffers
         self.rows, self.batch, self.rate, self.gemm = rows, batch, rate, gemm
         self.c = lambda value: np.asarray(value, net.dtype)  # NumPy calls with a 0-D array of the dtype
         # instead of a Python number: the same float operation, without its conversion at every call
         self.Z = [out[:rows] for out in buffers.layer_out]  # hidden outputs, then the output logits
-        self.A = self.Z[-1] if net.output.name == "identity" else buffers.A[:rows]
+        Z, A = (self.Z[-1], buffers.A[:rows]) if outputs is None else outputs
+        self.Z[-1], self.A = Z, Z if net.output.name == "identity" else A
         self.ops: list[Op] = [*self._forward(), *self._output(), *self._backward(), *self._update(updates)]
 
     def __call__(self) -> None:
@@ -120,8 +128,9 @@ class Step:
         return ops
 
     def _from_input(self, fn: Callable[[np.ndarray], Any]) -> Op:
+        """The operation ``fn(X)`` on the batch's features."""
         batch = self.batch
-        return lambda: fn(batch.X)
+        return partial(fn, batch.X) if batch.fixed else lambda: fn(batch.X)
 
     def _hidden_forward(self, name: str, Z: np.ndarray) -> list[Op]:
         """``A = f(Z)`` in place, as :mod:`xpnet.activations` computes it."""
@@ -153,8 +162,9 @@ class Step:
     def _backward(self) -> list[Op]:
         """The output delta, then each layer's gradients (or fused update) and the delta below it."""
         units = self.net.sizes[-1] if self.net.loss_fn.mean_over_units else 1
-        delta, batch = self.buf.delta[:self.rows], self.batch
-        ops: list[Op] = [lambda: np.subtract(self.A, batch.T, delta),
+        delta, batch, A = self.buf.delta[:self.rows], self.batch, self.A
+        ops: list[Op] = [partial(np.subtract, A, batch.T, delta) if batch.fixed
+                         else lambda: np.subtract(A, batch.T, delta),
                          partial(np.divide, delta, self.c(self.rows * units), delta)]
         dZ = delta
         for l in range(len(self.params) - 1, -1, -1):
