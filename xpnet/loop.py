@@ -29,6 +29,7 @@ from .schedules import check_rate
 __all__ = ["Run", "fit", "train_step"]
 
 _TINY = 1e-30  # below any positive weight total, above float32's smallest normal number
+_NAN = float("nan")
 
 
 def train_step(params: list, opt_state: dict, X: Any, T: Any, model: MLP, optimizer: Optimizer,
@@ -108,7 +109,7 @@ class Run:
     @property
     def lr(self) -> float:
         """The learning rate of the current (or last) epoch."""
-        return self.opt_state.get("lr", self.optimizer.hyperparams.get("lr", float("nan")))
+        return self.opt_state.get("lr", self.optimizer.hyperparams.get("lr", _NAN))
 
     def start_epoch(self) -> None:
         """Set the learning rate of epoch ``self.epoch`` (a host float: no device work)."""

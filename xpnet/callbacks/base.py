@@ -102,7 +102,10 @@ class CallbackList:
         return iter(self.callbacks)
 
     def sync_at(self, epoch: int, run: Any) -> bool:
-        return any(cb.sync_at(epoch, run) for cb in self.callbacks)
+        for cb in self.callbacks:  # asked every epoch: the base rule with every = 0 is not even called
+            if (cb.every or type(cb).sync_at is not Callback.sync_at) and cb.sync_at(epoch, run):
+                return True
+        return False
 
     def call(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:

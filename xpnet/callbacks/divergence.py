@@ -35,8 +35,8 @@ class DivergenceGuard(Callback):
         self.snapshot, self.good_epochs = host_copies(run.params), run.epoch
 
     def on_epoch_end(self, run: Any, epoch: int, logs: Mapping[str, float]) -> None:
-        bad = next((name for name, value in logs.items() if not math.isfinite(value)), None)
-        if bad is not None:
+        if not all(map(math.isfinite, logs.values())):
+            bad = next(name for name, value in logs.items() if not math.isfinite(value))
             self._fail(run, f"the {bad} became {logs[bad]} in epoch {epoch + 1}")
         if epoch == run.epoch - 1:  # the newest epoch: run.params are its weights
             host = [to_numpy(a) for a in run.params]  # one transfer each (NumPy: the arrays themselves)
