@@ -70,7 +70,8 @@ def _plain_sgd(opt: Any, state: Any) -> bool:
     hyper = opt.hyperparams
     return (opt.name == "sgd" and getattr(opt.update, "__code__", None) is sgd().update.__code__
             and hyper.get("momentum") == 0 and hyper.get("weight_decay") == 0
-            and isinstance(state, dict) and state.get("momentum") is None and isinstance(state.get("t"), int))
+            and isinstance(state, dict) and state.get("momentum") is None and isinstance(state.get("t"), int)
+            and "lr" in state)
 
 
 def _builtin_activation(act: Any) -> bool:
@@ -212,7 +213,7 @@ class NumpyPlan:
         idx = order[start:stop]
         for source, out in zip((X, T, self.truth), (batch.X, batch.T, batch.truth)):
             if out is not None:
-                np.take(source, idx, axis=0, out=out, mode="clip")  # mode="raise" copies first: slower
+                np.take(source, idx, axis=0, out=out, mode="clip")  # mode="raise" buffers out: slower
         return batch
 
     def settle(self) -> None:
