@@ -122,11 +122,9 @@ def test_schedules_validation_and_early_stopping_as_on_the_generic_path(monkeypa
 
 
 def test_an_optimizer_state_given_to_train_continues_its_step_count(monkeypatch):
-    X, y = data()
-
-    def two_calls(model, X_, y_, **kwargs):
-        first = xpnet.train(model, X_, y_, epochs=2, batch_size=50, lr=0.1)
-        return xpnet.train(model, X_, y_, epochs=2, batch_size=50, lr=0.1, optimizer_state=first.optimizer_state)
+    def two_calls(model, X, y, **kwargs):
+        first = xpnet.train(model, X, y, epochs=2, batch_size=50, lr=0.1)
+        return xpnet.train(model, X, y, epochs=2, batch_size=50, lr=0.1, optimizer_state=first.optimizer_state)
 
     generic, fast = train_both(monkeypatch, [3, 5, 3], fit=two_calls)
     assert_identical(generic, fast)

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["numpy_gemm", "Gemm"]
+__all__ = ["Gemm", "numpy_gemm"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 #: Where NumPy's wheels keep the libraries they ship: Linux and Windows, macOS.

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from . import numpy_step
 from .blas import numpy_gemm
 from .numpy_metrics import KINDS, slot_metrics, truth_of
-from . import numpy_step
 from .numpy_step import HIDDEN, Batch, Rate, Step, StepBuffers
 
 __all__ = ["DEFER_BYTES", "NumpyPlan", "training_plan", "why_generic"]
@@ -41,7 +41,7 @@ __all__ = ["DEFER_BYTES", "NumpyPlan", "training_plan", "why_generic"]
 DEFER_BYTES = 1 << 18
 
 
-def training_plan(run: Any) -> "NumpyPlan | None":
+def training_plan(run: Any) -> NumpyPlan | None:
     """A :class:`NumpyPlan` for ``run``, or None when the run takes the generic path (:func:`why_generic`)."""
     return None if why_generic(run) else NumpyPlan(run, numpy_gemm())
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from . import _ones, column_sums_by_product
 
-__all__ = ["FUSE_MIN", "OWN_MIN", "HIDDEN", "Batch", "Rate", "Step", "StepBuffers"]
+__all__ = ["FUSE_MIN", "HIDDEN", "OWN_MIN", "Batch", "Rate", "Step", "StepBuffers"]
 
 Op = Callable[[], Any]
 #: Weight matrices with at least this many entries have their SGD update fused into the gradient product
@@ -75,7 +75,7 @@ class Rate:
 
 
 class StepBuffers:
-    """The arrays a step writes, for batches of up to ``rows`` rows; :meth:`rows` views them for fewer."""
+    """The arrays a step writes, for batches of up to ``rows`` rows (a shorter batch uses their first rows)."""
 
     def __init__(self, sizes: list[int], rows: int, dtype: Any) -> None:
         hidden = max(sizes[1:-1], default=0)
@@ -120,17 +120,18 @@ class Step:
             ops.append(partial(self.buf.dA[1][:self.rows * max(self.net.sizes[1:-1])].fill, 0))
         for l, (W, b) in enumerate(self.params):
             Z = self.Z[l]
-            ops.append(self._from_input(lambda X, W=W, Z=Z: X.dot(W, Z)) if l == 0
+            ops.append(self._on_input(lambda X, W=W, Z=Z: partial(X.dot, W, Z)) if l == 0
                        else partial(self.Z[l - 1].dot, W, Z))
             ops += _bias_add(Z, b)
             if l < len(self.params) - 1:
                 ops += self._hidden_forward(self.net.hidden[l].name, Z)
         return ops
 
-    def _from_input(self, fn: Callable[[np.ndarray], Any]) -> Op:
-        """The operation ``fn(X)`` on the batch's features."""
+    def _on_input(self, bind: Callable[[np.ndarray], Op]) -> Op:
+        """The operation ``bind(X)`` makes for the batch's features ``X``: made once for a fixed batch,
+        at every call for rows in order."""
         batch = self.batch
-        return partial(fn, batch.X) if batch.fixed else lambda: fn(batch.X)
+        return bind(batch.X) if batch.fixed else lambda: bind(batch.X)()
 
     def _hidden_forward(self, name: str, Z: np.ndarray) -> list[Op]:
         """``A = f(Z)`` in place, as :mod:`xpnet.activations` computes it."""
@@ -182,10 +183,12 @@ class Step:
         """``dW = A_prev.T @ dZ`` into the gradient buffer, or ``W += -lr * A_prev.T @ dZ`` when fused."""
         W, dW = self.params[l][0], self.grads[l][0]
         if dW is not None:
-            return [self._from_input(lambda X: X.T.dot(dZ, dW)) if l == 0 else partial(self.Z[l - 1].T.dot, dZ, dW)]
+            if l == 0:
+                return [self._on_input(lambda X: partial(X.T.dot, dZ, dW))]
+            return [partial(self.Z[l - 1].T.dot, dZ, dW)]
         at_b, rate = self.gemm.at_b, self.rate
         if l == 0:
-            return [self._from_input(lambda X: at_b(rate.alpha, X, dZ, W))]
+            return [self._on_input(lambda X: lambda: at_b(rate.alpha, X, dZ, W))]
         A_prev = self.Z[l - 1]
         return [lambda: at_b(rate.alpha, A_prev, dZ, W)]
 
