@@ -6,7 +6,7 @@ network that costs more than the arithmetic. Here the same operations are
 bound once per run, each to the buffer it writes (``out=``), and a step is
 ``for op in ops: op()``:
 
-* forward: ``A_prev.dot(W, out=Z)``, ``Z += b``, the activation in place
+* forward: ``Z = A_prev @ W`` into its buffer, ``Z += b``, the activation in place
   (ReLU against a buffer of zeros, a delta buffer cleared for it: against the
   scalar 0 NumPy's ``maximum`` takes three times as long);
 * backward: the output delta ``(A - T) / n``, then per layer ``dA_prev = dZ @ W.T``
@@ -21,7 +21,8 @@ bound once per run, each to the buffer it writes (``out=``), and a step is
   taken from the old ``W``; one in between keeps its own array and gradient.
 
 Every operation is the generic path's, with the same operands in the same
-order, and ``ndarray.dot`` calls the same BLAS routine as ``@``: the results
+order (a small product through ``ndarray.dot``, which calls the BLAS routine
+``@`` calls with less overhead: see :func:`_product`): the results
 are equal bit for bit, except for the fused weight updates (see :mod:`.blas`).
 A step whose batch lies in fixed arrays (the whole data set, or the buffers
 a shuffled batch is gathered into) has them bound like every other array; a
@@ -120,8 +121,8 @@ class Step:
             ops.append(partial(self.buf.dA[1][:self.rows * max(self.net.sizes[1:-1])].fill, 0))
         for l, (W, b) in enumerate(self.params):
             Z = self.Z[l]
-            ops.append(self._on_input(lambda X, W=W, Z=Z: partial(X.dot, W, Z)) if l == 0
-                       else partial(self.Z[l - 1].dot, W, Z))
+            ops.append(self._on_input(lambda X, W=W, Z=Z: _product(X, W, Z)) if l == 0
+                       else _product(self.Z[l - 1], W, Z))
             ops += _bias_add(Z, b)
             if l < len(self.params) - 1:
                 ops += self._hidden_forward(self.net.hidden[l].name, Z)
@@ -171,7 +172,7 @@ class Step:
         for l in range(len(self.params) - 1, -1, -1):
             dA = self.buf.flat(self.buf.dA[l % 2], self.rows, self.net.sizes[l]) if l > 0 else None
             if dA is not None:  # from W before its update
-                ops.append(partial(dZ.dot, self.params[l][0].T, dA))
+                ops.append(_product(dZ, self.params[l][0].T, dA))
             ops += self._weight_gradient(l, dZ)
             ops.append(_column_sums(dZ, self.grads[l][1]))
             if dA is not None:
@@ -184,8 +185,8 @@ class Step:
         W, dW = self.params[l][0], self.grads[l][0]
         if dW is not None:
             if l == 0:
-                return [self._on_input(lambda X: partial(X.T.dot, dZ, dW))]
-            return [partial(self.Z[l - 1].T.dot, dZ, dW)]
+                return [self._on_input(lambda X: _product(X.T, dZ, dW))]
+            return [_product(self.Z[l - 1].T, dZ, dW)]
         at_b, rate = self.gemm.at_b, self.rate
         if l == 0:
             return [self._on_input(lambda X: lambda: at_b(rate.alpha, X, dZ, W))]
@@ -221,6 +222,19 @@ class Step:
         one = self.c(1.0)
         return [partial(np.maximum, Z, floor, out=out), partial(np.negative, out, out), partial(np.exp, out, out),
                 partial(np.add, out, one, out), partial(np.divide, one, out, out)]
+
+
+def _product(A: np.ndarray, B: np.ndarray, out: np.ndarray) -> Op:
+    """``out = A @ B``: ``np.matmul`` (the generic path's ``@``), or for a small product ``A.dot(B, out)``,
+    the same BLAS call with a third of the overhead. ``ndarray.dot`` clears ``out`` before BLAS overwrites
+    it: a pass over the output that costs more than the call on large ones (4% of a 4096 x 512 x 512
+    product with two BLAS threads)."""
+    if out.size >= _DOT_MAX:
+        return partial(np.matmul, A, B, out=out)
+    return partial(A.dot, B, out)
+
+
+_DOT_MAX = 1 << 12  # output entries
 
 
 def _bias_add(Z: np.ndarray, b: np.ndarray) -> list[Op]:
