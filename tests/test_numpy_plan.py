@@ -196,6 +196,22 @@ def test_runs_the_plan_does_not_compute_take_the_generic_path(monkeypatch, kwarg
     assert used == ["generic"]
 
 
+def test_an_optimizer_of_ones_own_named_sgd_takes_the_generic_path(monkeypatch):
+    X, y = data()
+    builtin = xpnet.optim.sgd(lr=0.1)
+
+    def update(params, grads, state):  # SGD with a twist: the plan must not assume it is the built-in rule
+        for p, g in zip(params, grads):
+            p -= 0.5 * state["lr"] * g
+        return params, {**state, "t": state["t"] + 1}
+
+    mine = xpnet.optim.Optimizer("sgd", builtin.init, builtin.step, builtin.hyperparams, update)
+    used = _watch_runner(monkeypatch)
+    for optimizer in (builtin, mine):
+        xpnet.train(xpnet.MLP([3, 5, 3], output="softmax"), X, y, epochs=2, batch_size=50, optimizer=optimizer)
+    assert used == ["plan", "generic"]
+
+
 @pytest.mark.parametrize("model_kwargs", [dict(hidden="gelu"), dict(output="sigmoid", loss="mse"),
                                           dict(hidden=xpnet.activations.Activation("mine", np.tanh,
                                                                                    lambda da, z, a: da))])

@@ -108,7 +108,7 @@ class NumpyPlan:
         self.steps = {m: self.make_step(m) for m in rows}
         k = net.sizes[-1]
         slots = min(run.sync_every, run.epochs - run.epoch, DEFER_BYTES // (n * k * np.dtype(net.dtype).itemsize))
-        self.deferred = _Deferred(self, net, slots) if bs == n and slots > 1 else None
+        self.deferred = _Deferred(self, net, slots, run.sync_every) if bs == n and slots > 1 else None
 
     # -- parameters -------------------------------------------------------------------------------
     def _adopt_new(self, run: Any, gemm: Any) -> tuple[list, list, list]:
@@ -232,24 +232,22 @@ class _Deferred:
 
     Epoch after epoch, the step of :meth:`next_step` writes its output logits
     and activations into the next slot (one step per slot, built when first
-    needed), and :meth:`add` returns the epoch's metrics as 0-D views of an
-    array that :meth:`settle` fills, when the slots are full or the loop is
-    about to read them; then a new array takes the next epochs.
+    needed), and :meth:`add` returns the epoch's metrics as 0-D views of a
+    ring of values that :meth:`settle` fills, when the slots are full or the
+    loop is about to read them. The loop reads every epoch's metrics at most
+    ``sync_every`` epochs after the epoch, and a view is written again only
+    ``ring`` epochs later (at least twice that): the views are made once.
     """
 
-    def __init__(self, plan: NumpyPlan, net: Any, slots: int) -> None:
+    def __init__(self, plan: NumpyPlan, net: Any, slots: int, sync_every: int) -> None:
         self.plan = plan
         self.Z = np.empty((slots, plan.n, net.sizes[-1]), net.dtype)
         self.A = self.Z if net.output.name == "identity" else np.empty_like(self.Z)
         self.steps: list = [None] * slots
-        self.width = 1 if plan.truth is None else 2
-        self.used = 0
-        self._fresh()
-
-    def _fresh(self) -> None:
-        """A new array for the next epochs' metrics (the loop may still hold views of the last one)."""
-        self.values = values = np.empty((len(self.Z), self.width), self.Z.dtype)
-        self.rows = [[values[slot, c, ...] for c in range(self.width)] for slot in range(len(values))]
+        width = 1 if plan.truth is None else 2
+        self.values = values = np.empty((2 * max(slots, sync_every), width), net.dtype)
+        self.rows = [tuple(values[p, c, ...] for c in range(width)) for p in range(len(values))]
+        self.used = self.cursor = 0  # epochs kept in the slots; the ring position of the next epoch
 
     def next_step(self) -> Any:
         """The step that writes its outputs into the next slot."""
@@ -261,11 +259,12 @@ class _Deferred:
 
     def add(self) -> list:
         """The metrics of the epoch whose step just wrote the next slot."""
-        row = self.rows[self.used]
+        row = self.rows[self.cursor]
+        self.cursor = (self.cursor + 1) % len(self.rows)
         self.used += 1
         if self.used == len(self.Z):
             self.settle()
-        return row  # once per chunk; the loop may append validation metrics to it
+        return list(row)  # a list of its own: the loop appends validation metrics to it
 
     def settle(self) -> None:
         used = self.used
@@ -274,8 +273,8 @@ class _Deferred:
         plan = self.plan
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # as inside the loop
             losses, hits = slot_metrics(plan.kind, self.Z[:used], self.A[:used], plan.T, plan.truth)
-        self.values[:used, 0] = losses
+        positions = np.arange(self.cursor - used, self.cursor) % len(self.values)
+        self.values[positions, 0] = losses
         if hits is not None:
-            self.values[:used, 1] = hits
+            self.values[positions, 1] = hits
         self.used = 0
-        self._fresh()
