@@ -103,7 +103,8 @@ class CallbackList:
 
     def sync_at(self, epoch: int, run: Any) -> bool:
         for cb in self.callbacks:  # asked every epoch: the base rule with every = 0 is not even called
-            if (cb.every or type(cb).sync_at is not Callback.sync_at) and cb.sync_at(epoch, run):
+            rule = cb.sync_at
+            if (cb.every or getattr(rule, "__func__", None) is not Callback.sync_at) and rule(epoch, run):
                 return True
         return False
 
