@@ -110,6 +110,22 @@ def test_a_full_batch_too_large_to_keep_computes_its_metrics_every_epoch(monkeyp
         assert_identical(*train_both(monkeypatch, [3, 6, k], hidden="tanh", output=output, epochs=7, lr=0.3))
 
 
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_features_in_fortran_order_or_float32_data_for_a_float64_model(monkeypatch, shuffle):
+    X, y = data(120, 4, 3)
+    runs = []
+    for generic in (True, False):
+        with monkeypatch.context() as m:
+            if generic:
+                m.setenv("XPNET_GENERIC", "1")
+            used = _watch_runner(m)
+            model = xpnet.MLP([4, 6, 3], output="softmax", dtype="float64", seed=2)
+            history = xpnet.train(model, np.asfortranarray(X.astype(np.float32)), y, epochs=3, batch_size=50,
+                                  lr=0.2, shuffle=shuffle)
+            runs.append((history, params_of(model), used[0]))
+    assert_identical(*runs)
+
+
 @pytest.mark.parametrize("epochs, sync_every", [(250, 100), (37, 5), (12, 1), (90, 300)])
 def test_full_batch_metrics_computed_in_batches_are_each_epochs_own(monkeypatch, epochs, sync_every):
     """A full-batch run keeps its logits and computes the metrics of many epochs at once: across
