@@ -37,10 +37,12 @@ def truth_of(kind: str, T: np.ndarray) -> Any:
     return None
 
 
-def slot_metrics(kind: str, Z: np.ndarray, A: np.ndarray, T: np.ndarray, truth: Any) -> tuple[Any, Any]:
+def slot_metrics(kind: str, Z: np.ndarray, A: np.ndarray, T: np.ndarray, truth: Any,
+                 softmax: tuple | None = None) -> tuple[Any, Any]:
     """``(losses, hits)`` of each slot of ``Z``/``A`` (``(slots, rows, units)``) against targets ``T``
     (``(rows, units)``, the same for every slot): mean losses of ``Z``'s dtype, and counts of correct
-    predictions in that dtype (None for regression)."""
+    predictions in that dtype (None for regression). ``softmax``: ``(Z - max Z, sum(exp(Z - max Z)))``
+    as the softmax output computed them, which the cross-entropy then does not compute again."""
     rows = Z.shape[1]
     if kind == "bce":  # losses.binary_cross_entropy: max(z, 0) - z t + log1p(exp(-|z|)); loop._n_correct
         per_unit = np.maximum(Z, 0.0)
@@ -51,11 +53,14 @@ def slot_metrics(kind: str, Z: np.ndarray, A: np.ndarray, T: np.ndarray, truth: 
         per_unit += tail
         return np.add.reduce(per_unit, axis=_PER_SLOT) / rows, _hits(A > 0.5, truth, _PER_SLOT, Z.dtype)
     if kind == "ce":  # losses.cross_entropy: -sum(t * (shifted - log(sum(exp(shifted))))), shifted = z - max z
-        shifted = Z - np.max(Z, axis=-1, keepdims=True)
-        log_sums = np.log(np.add.reduce(np.exp(shifted), axis=-1, keepdims=True))
-        shifted -= log_sums
-        shifted *= T
-        return -(np.add.reduce(shifted, axis=_PER_SLOT) / rows), _hits(np.argmax(A, axis=-1), truth, 1, Z.dtype)
+        if softmax is None:
+            shifted = Z - np.maximum.reduce(Z, axis=-1, keepdims=True)
+            sums = np.add.reduce(np.exp(shifted), axis=-1, keepdims=True)
+        else:
+            shifted, sums = softmax
+        log_probs = shifted - np.log(sums)
+        log_probs *= T
+        return -(np.add.reduce(log_probs, axis=_PER_SLOT) / rows), _hits(np.argmax(A, axis=-1), truth, 1, Z.dtype)
     d = A - T  # losses.mse: half the mean over rows and units
     d *= d
     return np.add.reduce(d, axis=_PER_SLOT) / (rows * Z.shape[2]) / 2, None

@@ -166,7 +166,7 @@ class NumpyPlan:
         step = self.steps[self.n]
         step()
         self._stepped(run)
-        losses, hits = slot_metrics(self.kind, step.Z[-1][None], step.A[None], self.T, self.truth)
+        losses, hits = slot_metrics(self.kind, step.Z[-1][None], step.A[None], self.T, self.truth, step.softmax)
         return [losses[0]] if hits is None else [losses[0], hits[0]]
 
     def _stepped(self, run: Any) -> None:
@@ -184,7 +184,7 @@ class NumpyPlan:
             step = self.steps[stop - start]
             step()
             self._stepped(run)
-            loss, hit = slot_metrics(self.kind, step.Z[-1][None], step.A[None], batch.T, batch.truth)
+            loss, hit = slot_metrics(self.kind, step.Z[-1][None], step.A[None], batch.T, batch.truth, step.softmax)
             losses.append(loss[0])
             if hit is not None:
                 hits.append(hit[0])

@@ -109,6 +109,9 @@ class Step:
         Z, A = (self.Z[-1], buffers.A[:rows]) if outputs is None else outputs
         self.Z[-1], self.A = Z, Z if net.output.name == "identity" else A
         self.ops: list[Op] = [*self._forward(), *self._output(), *self._backward(), *self._update(updates)]
+        # what the softmax output leaves for the cross-entropy (see numpy_metrics.slot_metrics)
+        self.softmax = (buffers.shifted[None, :rows], buffers.row_sum[None, :rows]) if net.output.name == "softmax" \
+            else None
 
     def __call__(self) -> None:
         for op in self.ops:
@@ -155,7 +158,7 @@ class Step:
         if name == "softmax":  # exp(z - max z) / sum(exp(z - max z)), rows along the last axis
             b, n = self.buf, self.rows
             row_max, row_sum, shifted = b.row_max[:n], b.row_sum[:n], b.shifted[:n]
-            return [partial(np.max, Z, axis=-1, keepdims=True, out=row_max), partial(np.subtract, Z, row_max, shifted),
+            return [partial(np.maximum.reduce, Z, -1, None, row_max, True), partial(np.subtract, Z, row_max, shifted),
                     partial(np.exp, shifted, A), partial(np.add.reduce, A, -1, None, row_sum, True),
                     partial(np.divide, A, row_sum, A)]
         return []
