@@ -22,6 +22,12 @@ from xpnet.backend import blas, numpy_plan, numpy_step
 from xpnet.callbacks import Callback
 
 
+@pytest.fixture(autouse=True)
+def plan_on(monkeypatch):
+    """These tests choose the path themselves, whatever XPNET_GENERIC the session runs with."""
+    monkeypatch.delenv("XPNET_GENERIC", raising=False)
+
+
 def data(n=150, d=3, k=3, output="softmax", seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
