@@ -179,7 +179,9 @@ class Step:
             ops += self._weight_gradient(l, dZ)
             ops.append(_column_sums(dZ, self.grads[l][1]))
             if dA is not None:
-                ops += self._hidden_backward(self.net.hidden[l - 1].name, dA, self.Z[l - 1])
+                # the other delta buffer is free now (its dZ has been used): the mask's bytes go there
+                free = self.buf.dA[(l + 1) % 2].view(np.bool_)[:dA.size].reshape(dA.shape)
+                ops += self._hidden_backward(self.net.hidden[l - 1].name, dA, self.Z[l - 1], free)
                 dZ = dA
         return ops
 
@@ -196,12 +198,12 @@ class Step:
         A_prev = self.Z[l - 1]
         return [lambda: at_b(rate.alpha, A_prev, dZ, W)]
 
-    def _hidden_backward(self, name: str, dA: np.ndarray, A: np.ndarray) -> list[Op]:
+    def _hidden_backward(self, name: str, dA: np.ndarray, A: np.ndarray, mask: np.ndarray) -> list[Op]:
         """``dZ = dA * f'(z)`` in place in ``dA``, from the activation's output ``A`` (overwritten), as
-        :mod:`xpnet.activations` computes it."""
+        :mod:`xpnet.activations` computes it; ``mask``: free bytes for ReLU's mask."""
         zero, one = self.c(0.0), self.c(1.0)
-        if name == "relu":  # da * (a > 0), the mask as 0/1 in a's buffer
-            return [partial(np.greater, A, zero, A), partial(np.multiply, dA, A, dA)]
+        if name == "relu":  # da * (a > 0); comparing into bytes writes a quarter of what floats would
+            return [partial(np.greater, A, zero, mask), partial(np.multiply, dA, mask, dA)]
         if name == "leaky_relu":  # da * ((a > 0) * (1 - 0.01) + 0.01)
             return [partial(np.greater, A, zero, A), partial(np.multiply, A, self.c(1.0 - _LEAKY_SLOPE), A),
                     partial(np.add, A, self.c(_LEAKY_SLOPE), A), partial(np.multiply, dA, A, dA)]
