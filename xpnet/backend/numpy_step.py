@@ -12,7 +12,8 @@ bound once per run, each to the buffer it writes (``out=``), and a step is
 * backward: the output delta ``(A - T) / n``, then per layer ``dA_prev = dZ @ W.T``
   into one of two alternating buffers, ``dW = A_prev.T @ dZ``, ``db`` as the
   fast namespace sums columns (:func:`column_sums_by_product`), and the
-  activation's derivative in place (into the hidden output, no longer needed);
+  activation's derivative in place (from the hidden output, no longer needed
+  after ``dW``; ReLU's mask as bytes in the delta buffer that is free then);
 * update: plain SGD, ``p -= lr * g``. Weight matrices below :data:`OWN_MIN`
   entries and every bias share one flat buffer (and their gradients another),
   so their update is two NumPy calls for the whole network. A weight matrix of
