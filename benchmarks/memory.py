@@ -12,10 +12,12 @@ in two ways:
 
 * a background thread samples both every ``--interval`` seconds (0.2 s), which
   needs nothing from xpnet; and
-* an *epoch hook*: ``xpnet.train`` has no callback API, so the script wraps the
-  private ``xpnet.loop._run_epoch`` (measurement only, the math is
-  untouched) to take one sample at the end of every epoch. ``--no-epoch-hook``
-  turns it off (then epoch numbers are estimated from the sampling times).
+* an *epoch hook*: the script wraps the epoch function the loop picks (the
+  private ``xpnet.loop._epoch_runner``: the generic epoch or a backend's
+  training plan; measurement only, the math is untouched) to take one sample
+  at the end of every epoch, without the host sync per epoch a callback with
+  ``every = 1`` would add. ``--no-epoch-hook`` turns it off (then epoch
+  numbers are estimated from the sampling times).
 
 It prints the first/last/max RSS, the slope of RSS per epoch (least squares
 over the epochs after a 10 % warm-up) and the same for tracemalloc, and writes
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-tracemalloc", action="store_true", help="do not trace Python allocations")
     p.add_argument("--no-epoch-hook", action="store_true",
-                   help="do not wrap xpnet.loop._run_epoch for per-epoch samples")
+                   help="do not wrap the loop's epoch function for per-epoch samples")
     p.add_argument("--out", default=str(HERE / "results" / "memory.json"))
     args = p.parse_args(argv)
 
@@ -209,15 +211,20 @@ def main(argv: list[str] | None = None) -> dict:
 
     import xpnet.loop as loop
 
-    real_run_epoch = getattr(loop, "_run_epoch", None)
-    hooked = not args.no_epoch_hook and real_run_epoch is not None
+    real_runner = getattr(loop, "_epoch_runner", None)
+    hooked = not args.no_epoch_hook and real_runner is not None
     if hooked:
-        def run_epoch_and_sample(*a, **k):
-            out = real_run_epoch(*a, **k)
-            epoch_buf.extend((len(epoch_buf) // 4 + 1, *sampler.sample()))
-            return out
+        def runner_with_samples(run):
+            run_epoch = real_runner(run)
 
-        loop._run_epoch = run_epoch_and_sample
+            def run_epoch_and_sample(*a, **k):
+                out = run_epoch(*a, **k)
+                epoch_buf.extend((len(epoch_buf) // 4 + 1, *sampler.sample()))
+                return out
+
+            return run_epoch_and_sample
+
+        loop._epoch_runner = runner_with_samples
     sampler.start()
     try:
         history = xpnet.train(model, X, y, epochs=args.epochs, batch_size=args.batch or None,
@@ -226,7 +233,7 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         sampler.stop()
         if hooked:
-            loop._run_epoch = real_run_epoch
+            loop._epoch_runner = real_runner
         if use_tm:
             traced_peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()

@@ -15,13 +15,16 @@ at once:
 The data set itself is allocated before the run and not counted. The peak is
 what ``tracemalloc`` saw during one ``xpnet.train`` call on the NumPy backend
 (NumPy reports its array buffers to it); the ratio ``peak / budget`` is the
-figure the speed issue asks to keep within 1.2. Only the NumPy backend is
+figure the speed issue asks to keep within 1.15. Only the NumPy backend is
 measured: other libraries allocate outside ``tracemalloc``'s view.
 
 ``xpnet.train`` also keeps a copy of the parameters of the last host sync
 with finite metrics (what the model falls back to when the loss diverges).
 It lives in host memory, so on a GPU it takes no device memory; on NumPy it
-is part of the measured peak, and ``ratio_without_snapshot`` leaves it out.
+is part of the measured peak (``ratio`` counts it), and
+``ratio_without_snapshot`` leaves it out. NumPy's training plan updates the
+large weight matrices inside their gradient products, so it holds no
+gradient for them: that is where the snapshot fits.
 """
 
 from __future__ import annotations

@@ -7,6 +7,12 @@ gradients, the optimizer state, one batch's layer outputs, the widest layer's
 fallback when the loss diverges). A regression such as keeping every epoch's
 parameters until the next host sync, or a temporary the size of the data set,
 fails here.
+
+Plain SGD runs on NumPy's training plan (preallocated buffers, the large
+weight updates fused into their products: no gradient arrays for those), and
+stays within 1.15 times the budget with the snapshot counted. Adam takes the
+generic path, which allocates as it goes: within 1.3 times the budget, the
+snapshot not counted.
 """
 
 import gc
@@ -28,10 +34,13 @@ def _budget(sizes, batch, n, state_per_param=0, itemsize=4):
     return need * itemsize, n_params * itemsize
 
 
-@pytest.mark.parametrize("optimizer, state_per_param", [("sgd", 0), ("adam", 2)])
-def test_peak_memory_of_a_training_run_is_near_the_budget(backend, optimizer, state_per_param):
+@pytest.mark.parametrize("optimizer, state_per_param, limit, snapshot_counted",
+                         [("sgd", 0, 1.15, True), ("adam", 2, 1.3, False)])
+def test_peak_memory_of_a_training_run_is_near_the_budget(backend, monkeypatch, optimizer, state_per_param, limit,
+                                                          snapshot_counted):
     if backend.name != "numpy":
         pytest.skip("tracemalloc sees NumPy's buffers only")
+    monkeypatch.delenv("XPNET_GENERIC", raising=False)  # plain SGD: NumPy's training plan
     rng = np.random.default_rng(0)
     X = rng.standard_normal((N, SIZES[0])).astype(np.float32)
     y = rng.integers(0, SIZES[-1], N)
@@ -47,7 +56,7 @@ def test_peak_memory_of_a_training_run_is_near_the_budget(backend, optimizer, st
         tracemalloc.stop()
     assert history.loss[-1] < history.loss[0]
     assert peak >= budget - BATCH * sum(SIZES[1:]) * 4  # it did hold parameters, gradients, ...
-    assert peak - snapshot <= 1.3 * budget, (peak, budget, snapshot)
+    assert peak - (0 if snapshot_counted else snapshot) <= limit * budget, (peak, budget, snapshot)
 
 
 def test_a_memory_mapped_data_set_is_read_in_batches_not_copied(backend, tmp_path):

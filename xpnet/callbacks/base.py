@@ -90,8 +90,6 @@ class CallbackList:
 
     def __init__(self, callbacks: Iterable[Any]) -> None:
         self.callbacks = list(callbacks)
-        # only the callbacks that may ask for a sync are asked, once per epoch
-        self._asking = [cb for cb in self.callbacks if cb.every or type(cb).sync_at is not Callback.sync_at]
         keys = [cb.key for cb in self.callbacks if _has_state(cb)]
         doubled = sorted({k for k in keys if keys.count(k) > 1})
         if doubled:
@@ -104,7 +102,11 @@ class CallbackList:
         return iter(self.callbacks)
 
     def sync_at(self, epoch: int, run: Any) -> bool:
-        return any(cb.sync_at(epoch, run) for cb in self._asking)
+        for cb in self.callbacks:  # asked every epoch: the base rule with every = 0 is not even called
+            rule = cb.sync_at
+            if (cb.every or getattr(rule, "__func__", None) is not Callback.sync_at) and rule(epoch, run):
+                return True
+        return False
 
     def call(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:

@@ -15,7 +15,9 @@ Python array API standard. This module
   current while a model on it computes;
 * hands out the host random generator every random draw comes from, so that
   one seed gives the same numbers on every backend;
-* holds each library's fast paths (a thinner NumPy namespace).
+* holds each library's fast paths: a thinner NumPy namespace, and NumPy's
+  training plan (:mod:`.numpy_plan`, :mod:`.numpy_step`, :mod:`.numpy_metrics`,
+  :mod:`.blas`), which trains plain-SGD runs with preallocated buffers.
 
 Each library is described by one small ``_Library`` class; :class:`Backend`
 asks it and never tests a library's name.
@@ -35,8 +37,8 @@ from typing import Any, Hashable
 import array_api_compat
 import numpy as np
 
-from . import hostmem
-from .errors import BackendMismatchError, BackendUnavailableError, InvalidArgumentError
+from .. import hostmem
+from ..errors import BackendMismatchError, BackendUnavailableError, InvalidArgumentError
 
 __all__ = [
     "BACKENDS",
@@ -154,6 +156,10 @@ class _Library:
         """A context in which ``device`` is the library's current device."""
         return _NO_CONTEXT
 
+    def training_plan(self, run: Any) -> Any:
+        """This library's fast plan for a training run (see :meth:`Backend.training_plan`); None: the generic one."""
+        return None
+
 
 def _cpu_description() -> str:
     cpu = platform.processor() or platform.machine() or "CPU"
@@ -188,6 +194,9 @@ class _NumPy(_Library):
 
     def to_host(self, array: Any) -> np.ndarray:
         return np.asarray(array)
+
+    def training_plan(self, run: Any) -> Any:
+        return numpy_plan.training_plan(run)
 
 
 class _CuPy(_Library):
@@ -566,6 +575,17 @@ class Backend:
         """Wait until the work queued on this device (and producing ``arrays``, for JAX) is done."""
         self._lib.synchronize(self.device, arrays)
 
+    def training_plan(self, run: Any) -> Any:
+        """The library's fast way to train ``run`` (an :class:`xpnet.loop.Run`), or None.
+
+        A plan has ``run_epoch(run, hold)``, which does what the loop's generic
+        epoch does (the same steps, random draws, interrupt holding and metrics)
+        with the library's own means, and ``settle()``, which finishes any metric
+        it computes late, before the loop reads them. NumPy has one for plain SGD
+        (:mod:`xpnet.backend.numpy_plan`); the other libraries train generically.
+        """
+        return self._lib.training_plan(run)
+
     # -- moving data ------------------------------------------------------
     def asarray(self, x: Any, dtype: Any = None) -> Any:
         """Return ``x`` as an array of this backend and device (one explicit transfer).
@@ -870,11 +890,7 @@ def _fast_numpy_namespace() -> Any:
     fast.__array_api_version__ = compat.__array_api_version__
 
     def sum(x, /, *, axis=None, dtype=None, keepdims=False):  # noqa: A001 - the standard's name
-        if (axis == 0 and x.ndim == 2 and dtype is None and not keepdims and x.shape[0] >= 64
-                and x.shape[1] >= 2 and x.dtype in _FLOATS):
-            # column sums (the bias gradient) as ones @ x: NumPy reduces a C-ordered array over
-            # axis 0 one short row at a time (6.4 us for 400x4, 790 us for 60000x4, against
-            # 2.8 and 40 us for the BLAS product, which also rounds less)
+        if axis == 0 and x.ndim == 2 and dtype is None and not keepdims and column_sums_by_product(x):
             return _ones(x.shape[0], x.dtype) @ x
         return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
@@ -892,6 +908,17 @@ def _fast_numpy_namespace() -> Any:
 
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def column_sums_by_product(x: np.ndarray) -> bool:
+    """True when the column sums of the 2-D NumPy array ``x`` (the bias gradient) are taken as ``ones @ x``.
+
+    NumPy reduces a C-ordered array over axis 0 one short row at a time (6.4 us for
+    400x4, 790 us for 60000x4, against 2.8 and 40 us for the BLAS product, which
+    also rounds less). The fast namespace's ``sum`` and the NumPy training step
+    (:mod:`.numpy_step`) both follow this rule, so they give the same numbers.
+    """
+    return x.shape[0] >= 64 and x.shape[1] >= 2 and x.dtype in _FLOATS
 
 
 @functools.lru_cache(maxsize=16)
@@ -937,9 +964,22 @@ def to_numpy(array: Any) -> np.ndarray:
     return backend_of(array).to_numpy(array)
 
 
-def host_copies(arrays: Any) -> list[np.ndarray]:
-    """NumPy copies of a list of backend arrays: snapshots that later in-place updates leave alone."""
-    return [np.array(to_numpy(a), copy=True) for a in arrays]
+def host_copies(arrays: Any, into: list | None = None) -> list[np.ndarray]:
+    """NumPy copies of a list of backend arrays: snapshots that later in-place updates leave alone.
+
+    ``into``: earlier copies, overwritten in place where shape and dtype match,
+    so that refreshing a snapshot takes no second copy's worth of host memory.
+    """
+    if into is None:
+        return [np.array(to_numpy(a), copy=True) for a in arrays]
+    return [_copy_into(old, to_numpy(a)) for old, a in zip(into, arrays)]
+
+
+def _copy_into(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    if old.shape != new.shape or old.dtype != new.dtype:
+        return np.array(new, copy=True)
+    np.copyto(old, new)
+    return old
 
 
 def host_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -955,3 +995,6 @@ def host_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
         raise InvalidArgumentError(f"seed must be a non-negative int or None; got {seed!r}")
     return np.random.default_rng(seed)
+
+
+from . import numpy_plan  # noqa: E402  (NumPy's training plan; it imports the helpers above)
