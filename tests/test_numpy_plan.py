@@ -12,11 +12,13 @@ weights and the host syncs behave as on the generic path.
 from __future__ import annotations
 
 import signal
+import types
 
 import numpy as np
 import pytest
 
 import xpnet
+from xpnet.loop import OneProcess
 import xpnet.loop as loop_module
 from xpnet.backend import blas, numpy_plan, numpy_step
 from xpnet.callbacks import Callback
@@ -252,11 +254,11 @@ def test_a_distributed_run_and_other_backends_take_the_generic_path():
         opt_state = optimizer.init([])
         data = (np.zeros((4, 3), np.float32), np.zeros((4, 3), np.float32), None)
         dropout = 0.0
-        comm = None
+        parallel = OneProcess()
 
     assert numpy_plan.why_generic(Run()) is None
-    Run.comm = object()
-    assert numpy_plan.why_generic(Run()) == "a distributed run"
+    Run.parallel = types.SimpleNamespace(size=2)  # what a data-parallel run's DataParallel says
+    assert numpy_plan.why_generic(Run()) == "a data-parallel run"
     strict = pytest.importorskip("array_api_strict")
     assert xpnet.get_backend(strict).training_plan(Run()) is None
 

@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _ones, column_sums_by_product
+from .numpy_namespace import _ones, column_sums_by_product
 
 __all__ = ["FUSE_MIN", "HIDDEN", "OWN_MIN", "Batch", "Rate", "Step", "StepBuffers"]
 
