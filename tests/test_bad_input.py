@@ -976,15 +976,17 @@ if __name__ == "__main__":
 
 
 def test_the_finiteness_check_is_exact_when_the_fast_sum_overflows(backend):
-    """as_features checks X with one float64 sum; finite data large enough to overflow that sum
+    """as_features checks X with one sum in X's dtype; finite data large enough to overflow that sum
     is checked exactly instead (accepted), and a NaN past the first block of rows is found."""
     from xpnet.data import as_features
 
     f64 = backend.dtype("float64")
-    big = np.full((50, 3), 1e307)  # finite, but the sum is inf
-    got = as_features(backend.asarray(big, f64), 3, backend, f64)
-    np.testing.assert_array_equal(xpnet.to_numpy(got), big)
-    np.testing.assert_array_equal(xpnet.to_numpy(as_features(big, 3, backend, f64)), big)
+    for name, value in (("float64", 1e307), ("float32", 1e37)):  # finite, but the sum is inf
+        dtype = backend.dtype(name)
+        big = np.full((50, 3), value, dtype=name)
+        got = as_features(backend.asarray(big, dtype), 3, backend, dtype)
+        np.testing.assert_array_equal(xpnet.to_numpy(got), big)
+        np.testing.assert_array_equal(xpnet.to_numpy(as_features(big, 3, backend, dtype)), big)
     tall = np.zeros((3_000_000 // 2, 3))  # > one block of rows (2**22 entries)
     tall[-1, 2] = np.nan
     for X in (tall, backend.asarray(tall, f64)):
