@@ -102,6 +102,10 @@ CASES = {
     "float32": dict(sizes=[3, 7, 5, 3], dtype="float32", epochs=3, batch_size=32, lr=0.1),
     "float32 full batch": dict(sizes=[2, 4, 1], hidden="tanh", output="sigmoid", dtype="float32", epochs=40, lr=1.2),
     "batch larger than the data": dict(sizes=[3, 5, 3], epochs=5, batch_size=1000, lr=0.3),
+    "relu layers wide and narrow (bias and ReLU fused, and not)": dict(sizes=[3, 24, 5, 20, 3], epochs=4,
+                                                                       batch_size=32, lr=0.3),
+    "wide relu, float32, full batch": dict(sizes=[3, 40, 2], output="sigmoid", dtype="float32", epochs=30,
+                                           lr=0.5),
     "narrow layers, rows not a multiple of their run": dict(sizes=[3, 4, 3, 2], hidden="tanh", n=151, epochs=20,
                                                             lr=0.3),
 }
