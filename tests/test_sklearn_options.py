@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
 
 import xpnet
-import xpnet.sklearn as xsk
+import xpnet.sklearn._base as xsk  # where the estimators call train() and make their callbacks
 from xpnet.sklearn import MLPClassifier, MLPRegressor
 
 
