@@ -80,3 +80,16 @@ def xp(backend):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True)
+def _keep_array_api_strict_flags():
+    """Put array-api-strict's global flags back after each test (scikit-learn's array API mode sets them)."""
+    try:
+        import array_api_strict
+    except ImportError:
+        yield
+        return
+    flags = array_api_strict.get_array_api_strict_flags()
+    yield
+    array_api_strict.set_array_api_strict_flags(**flags)

@@ -34,19 +34,6 @@ import xpnet
 from xpnet.sklearn import MLPClassifier, MLPRegressor
 
 
-@pytest.fixture(autouse=True)
-def _keep_array_api_strict_flags():
-    """scikit-learn's array API mode sets array-api-strict's global flags; put them back."""
-    try:
-        import array_api_strict
-    except ImportError:
-        yield
-        return
-    flags = array_api_strict.get_array_api_strict_flags()
-    yield
-    array_api_strict.set_array_api_strict_flags(**flags)
-
-
 # Small and fast, yet good enough for the checks that ask for a real fit
 # (accuracy > 0.83 on blobs, R^2 > 0.5 on a linear problem).
 CHECKED = [

@@ -31,19 +31,6 @@ import xpnet.sklearn._base as xsk  # where the estimators call train() and make 
 from xpnet.sklearn import MLPClassifier, MLPRegressor
 
 
-@pytest.fixture(autouse=True)
-def _keep_array_api_strict_flags():
-    """scikit-learn's array API mode sets array-api-strict's global flags; put them back."""
-    try:
-        import array_api_strict
-    except ImportError:
-        yield
-        return
-    flags = array_api_strict.get_array_api_strict_flags()
-    yield
-    array_api_strict.set_array_api_strict_flags(**flags)
-
-
 @pytest.fixture
 def histories(monkeypatch):
     """Every xpnet History the estimators' xpnet.train calls return, in order."""
